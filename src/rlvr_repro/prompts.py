@@ -10,21 +10,34 @@ Families (the papers' models):
   qwen3       Qwen3 base/instruct in non-thinking mode (ACE evaluates Qwen3-8B-Base that way).
   llama31     Llama-3.1-Instruct: instruction appended to the user turn.
   r1_distill  DeepSeek-R1-Distill-Qwen: no system prompt, DeepSeek's recommended user suffix.
-  generic     any other chat model (the local SmolLM2): instruction appended to the user turn.
+  generic     any other chat model: the boxed instruction appended to the user turn.
+  short_answer  a small chat model that cannot finish a worked solution in its budget (the local
+              SmolLM2-135M): "Give only the final answer as a number." appended to the user turn.
+              Graded like every family (boxed, then "answer is", then the last number), so a bare
+              "7" is read as the answer.
 """
 
 from __future__ import annotations
 
 BOXED_INSTRUCTION = "Please reason step by step, and put your final answer within \\boxed{}."
 
-FAMILIES = ("qwen_math", "qwen3", "llama31", "r1_distill", "generic")
+FAMILIES = ("qwen_math", "qwen3", "llama31", "r1_distill", "generic", "short_answer")
+
+# Measured on SmolLM2-135M-Instruct (fp32, T = 1, 16 new tokens, the real grader, 4 x 48 problems
+# each): "What is 3 + 4?" + this instruction scores 22 % (+), 20 % (-), 28 % (*) on single digits and
+# 4 % on two-digit + one-digit sums; with the problem in $...$ it drops to 11 %; with the instruction
+# as the system prompt to 15-17 %. With the boxed step-by-step instruction the model rambles past a
+# 48-token budget and scores ~4 %. So the local run starts at the edge of the model, where RL learns.
+SHORT_ANSWER_INSTRUCTION = "Give only the final answer as a number."
+SHORT_CHOICE_INSTRUCTION = "Give only the letter of the correct option."
 
 
 def build_messages(problem: str, family: str, *, choices: list[str] | None = None) -> list[dict]:
     """Chat messages for one problem. ``choices`` (multiple choice, MMLU-STEM) are listed as A-D.
 
-    The instruction always asks for a final ``\\boxed{}`` answer, which is what every grader in
-    ``rlvr_repro.evaluate.grading`` extracts first.
+    The instruction asks for a final ``\\boxed{}`` answer (what every grader in
+    ``rlvr_repro.evaluate.grading`` extracts first), except ``short_answer``, which asks for the bare
+    answer (the graders fall back to the last number / option letter).
     """
     if family not in FAMILIES:
         raise ValueError(f"unknown prompt family {family!r}; expected one of {FAMILIES}")
@@ -38,6 +51,8 @@ def build_messages(problem: str, family: str, *, choices: list[str] | None = Non
                        "within \\boxed{}.")
     else:
         instruction = BOXED_INSTRUCTION
+    if family == "short_answer":
+        instruction = SHORT_CHOICE_INSTRUCTION if choices else SHORT_ANSWER_INSTRUCTION
     if family == "qwen_math":
         return [{"role": "system", "content": instruction}, {"role": "user", "content": body}]
     return [{"role": "user", "content": f"{body}\n{instruction}"}]

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from rlvr_repro.config import validate_config
 from rlvr_repro.plan import BASE_PREFIX
+from rlvr_repro.prompts import FAMILIES
 
 PLAN = validate_config(config)
 
@@ -16,7 +17,7 @@ wildcard_constraints:
     model=_alternation(config["models"]),
     dataset=_alternation(config["datasets"]),
     benchmark=_alternation(config["benchmarks"]),
-    family="qwen_math|qwen3|llama31|r1_distill",
+    family=_alternation(f for f in FAMILIES if f != "generic"),  # generic is the canonical build
     run=_alternation(PLAN.runs),
     subject=_alternation([BASE_PREFIX + m for m in config["models"]] + list(PLAN.runs)),
     step=r"\d+",

@@ -11,7 +11,8 @@ FIXTURE_FILES = {
     "math_train": "math_train.jsonl", "dapo": "dapo_math_17k.parquet",
     "openr1_default": "openr1_default.parquet", "openr1_extended": "openr1_extended.parquet",
     "numina": "numinamath_1_5.parquet", "math500": "math500.jsonl", "gsm8k": "gsm8k.jsonl",
-    "mmlu_stem": "mmlu_stem.jsonl",
+    "mmlu_stem": "mmlu_stem.jsonl", "arith_train": "arith_train.jsonl", "arith_test": "arith_test.jsonl",
+    "arith_words": "arith_words.jsonl", "arith_hard": "arith_hard.jsonl",
 }
 FIXTURE_DIR = "resources/fixtures"
 

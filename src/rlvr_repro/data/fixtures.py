@@ -5,8 +5,8 @@ generated here, deterministically from a seed, and then go through the *same* bu
 loaders as the paper-scale data (a MATH-schema file through ``math_train``, a DAPO-schema parquet
 through ``dapo``, OpenR1-schema parquets through ``openr1``, MATH-500 / GSM8K / MMLU-STEM-schema
 files through the benchmark loaders). Problems are single-operation small-integer arithmetic and
-one-step linear equations ("What is 7 + 5?"), easy enough that SmolLM2-135M sometimes solves them,
-so the local training curves have a signal. Benchmark operands (21-60) are disjoint from training
+one-step linear equations ("What is $7 + 5$?"), which exercise every builder and loader. The task the
+local run *learns* on is :mod:`rlvr_repro.data.arith_task` (``arith_*`` files). Benchmark operands (21-60) are disjoint from training
 operands (1-20), so decontamination has nothing real to remove; exact answers are computed, never
 typed in.
 """
@@ -18,12 +18,15 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from rlvr_repro.data.arith_task import arith_task_rows
 from rlvr_repro.data.dapo import TEMPLATE_PREFIX, TEMPLATE_SUFFIX
 from rlvr_repro.data.io import write_parquet
 from rlvr_repro.io import write_jsonl
 
 DEFAULT_SIZES = {"math_train": 200, "dapo": 120, "dapo_repeats": 3, "openr1_default": 120,
-                 "openr1_extended": 60, "numina": 80, "math500": 40, "gsm8k": 40, "mmlu_stem": 40}
+                 "openr1_extended": 60, "numina": 80, "math500": 40, "gsm8k": 40, "mmlu_stem": 40,
+                 # the local learning task (rlvr_repro.data.arith_task): held-out sizes; train is the rest
+                 "arith_test": 120, "arith_words": 40, "arith_hard": 100, "arith_hard_train": 0}
 TRAIN_RANGE = (1, 20)
 BENCH_RANGE = (21, 60)
 _OPS = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b}
@@ -185,4 +188,7 @@ def write_local_fixtures(out_dir: Path, seed: int, **sizes: int) -> dict[str, Pa
         "gsm8k": write_jsonl(out_dir / "gsm8k.jsonl", gsm8k_rows(n["gsm8k"], seed)),
         "mmlu_stem": write_jsonl(out_dir / "mmlu_stem.jsonl", mmlu_stem_rows(n["mmlu_stem"], seed)),
     }
+    task = arith_task_rows(seed, n_test=n["arith_test"], n_words=n["arith_words"], n_hard=n["arith_hard"],
+                           n_hard_train=n["arith_hard_train"])
+    paths.update({name: write_jsonl(out_dir / f"{name}.jsonl", rows) for name, rows in task.items()})
     return paths

@@ -97,7 +97,7 @@ def make_backend(backend: str, model_dir: str | Path, *, resources: dict | None 
     if backend == "hf":
         from rlvr_repro.evaluate.hf_backend import HFBackend
 
-        return HFBackend(str(model_dir), dtype=res.get("dtype", "float32"),
+        return HFBackend(str(model_dir), dtype=res.get("dtype", "auto"),
                          threads=res.get("threads") or res.get("cpus_per_task"))
     if backend == "vllm":
         from rlvr_repro.evaluate.vllm_backend import VLLMBackend

@@ -1,7 +1,8 @@
 """Generation with transformers on CPU (the local DAG and tests; also works on one GPU).
 
-All n samples of a problem come from one ``generate`` call with ``num_return_sequences=n``;
-several problems can share a call (``batch_size``) with left padding. The log-prob of every
+All n samples of a problem come from one ``generate`` call, the prompt prefilled once for all n
+(:func:`rlvr_repro.shared_prompts.generate_shared`); several problems can share a call
+(``batch_size``) with left padding. The log-prob of every
 sampled token is read from the raw logits (``output_logits=True``: before temperature and top-p,
 the same distribution vLLM reports by default) to give each sample's mean NLL.
 
@@ -12,12 +13,17 @@ identical to an uninterrupted run (chunk boundaries are fixed by the problem ord
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Sequence
 
 import torch
 
 from rlvr_repro.evaluate.samples import THINK_END, make_sample
+from rlvr_repro.compute_dtype import resolve_dtype
+from rlvr_repro.shared_prompts import generate_shared
+
+log = logging.getLogger(__name__)
 
 
 class HFBackend:
@@ -25,9 +31,9 @@ class HFBackend:
 
     name = "hf"
 
-    def __init__(self, model_dir: str, *, dtype: str = "float32", threads: int | None = None,
+    def __init__(self, model_dir: str, *, dtype: str = "auto", threads: int | None = None,
                  device: str | None = None) -> None:
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
         if threads:  # a cluster resource (cpus_per_task: 16) must not oversubscribe a small machine
             torch.set_num_threads(max(1, min(int(threads), len(os.sched_getaffinity(0)))))
@@ -36,7 +42,11 @@ class HFBackend:
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token_id is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
-        self.model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=getattr(torch, dtype))
+        cfg = AutoConfig.from_pretrained(model_dir)
+        self.dtype = resolve_dtype(dtype, device=self.device, hidden=getattr(cfg, "hidden_size", 576),
+                                   inner=getattr(cfg, "intermediate_size", 1536))
+        log.info("generation dtype %s (%s)", self.dtype.name, self.dtype.reason)
+        self.model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=self.dtype.dtype)
         self.model.to(self.device).eval()
         eos = self.model.generation_config.eos_token_id
         if eos is None:
@@ -53,14 +63,13 @@ class HFBackend:
         enc = self.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
         enc = {k: v.to(self.device) for k, v in enc.items()}
         do_sample = settings["temperature"] > 0
-        kwargs = dict(max_new_tokens=int(settings["max_tokens"]), num_return_sequences=n,
-                      do_sample=do_sample, return_dict_in_generate=True, output_logits=True,
+        kwargs = dict(max_new_tokens=int(settings["max_tokens"]), do_sample=do_sample, return_dict_in_generate=True, output_logits=True,
                       pad_token_id=self.tokenizer.pad_token_id, eos_token_id=sorted(self.eos_ids))
         if do_sample:
             kwargs.update(temperature=float(settings["temperature"]), top_p=float(settings["top_p"]),
                           top_k=int(settings["top_k"]) if settings["top_k"] > 0 else None)
         torch.manual_seed(int(seeds[0]))
-        out = self.model.generate(**enc, **kwargs)
+        out = generate_shared(self.model, enc["input_ids"], enc["attention_mask"], n, **kwargs)
         prompt_len = enc["input_ids"].shape[1]
         generated = out.sequences[:, prompt_len:]                       # [B*n, T]
         # Log-prob of each sampled token under the raw logits, one step at a time (stacking the

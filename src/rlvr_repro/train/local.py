@@ -39,11 +39,13 @@ from pathlib import Path
 import numpy as np
 import torch
 from tqdm.auto import tqdm
-from transformers import AutoModelForCausalLM, AutoTokenizer
+from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 from verl.trainer.ppo.core_algos import agg_loss, kl_penalty
 
 from rlvr_repro.advantages import ESTIMATORS, REQUIRES, compute_advantages, validate_params
 from rlvr_repro.advantages.diagnostics import training_diagnostics
+from rlvr_repro.compute_dtype import CHOICES as DTYPE_CHOICES
+from rlvr_repro.compute_dtype import resolve_dtype
 
 from . import checkpoint as ckpt
 from .logprobs import batched_response_log_probs, response_log_probs
@@ -58,7 +60,6 @@ from .trainlog import TrainLog
 
 log = logging.getLogger(__name__)
 
-DTYPES = {"auto": None, "bfloat16": torch.bfloat16, "float32": torch.float32}
 
 
 @dataclass
@@ -136,9 +137,30 @@ def collect_rollouts(t: Trainer, step: int, timings: Timings) -> tuple[RolloutBa
     return train_batch, generated
 
 
+def is_single_on_policy_pass(s: TrainSettings, n_rows: int) -> bool:
+    """One epoch over one mini-batch: the update's first forward *is* the old policy's forward."""
+    return s.ppo_epochs == 1 and s.mini_batch_prompts * s.group_size >= n_rows
+
+
+def micro_slices(n_rows: int, micro_rows: int, start: int = 0) -> list[slice]:
+    return [slice(lo, min(lo + micro_rows, n_rows)) for lo in range(start, n_rows, micro_rows)]
+
+
+def forward_with_grad(t: Trainer, inputs: dict, width: int, rows: list[slice]) -> list[tuple]:
+    """The update's forward passes, kept with their graphs: ``[(rows, log_prob, entropy)]``."""
+    s = t.settings
+    return [(r, *response_log_probs(t.model, inputs["input_ids"][r], inputs["attention_mask"][r],
+                                    inputs["position_ids"][r], width, temperature=s.temperature,
+                                    with_entropy=s.entropy_coeff != 0)) for r in rows]
+
+
 def update_policy(t: Trainer, batch: RolloutBatch, inputs: dict, old_log_probs: torch.Tensor,
-                  ref_log_probs: torch.Tensor | None, advantages: torch.Tensor) -> dict:
+                  ref_log_probs: torch.Tensor | None, advantages: torch.Tensor,
+                  first_forward: list[tuple] | None = None) -> dict:
     """Step 4: ``ppo_epochs`` passes of mini-batch AdamW updates with verl's loss; returns loss metrics.
+
+    ``first_forward`` (from :func:`forward_with_grad`, single on-policy pass only) supplies the first
+    mini-batch's micro-batch forwards, so they are not run twice.
 
     Metrics follow verl's aggregation: loss terms are normalised by the mini-batch, so they are summed
     over its micro-batches (then averaged over mini-batches); clip fraction and ppo_kl are micro-batch
@@ -157,11 +179,13 @@ def update_policy(t: Trainer, batch: RolloutBatch, inputs: dict, old_log_probs: 
             stop = min(start + mini_rows, batch.n_rows)
             info = mini_batch_info(mask[start:stop], t.actor_config.loss_scale_factor)
             totals = dict.fromkeys(summed)
-            for lo in range(start, stop, micro_rows):
-                rows = slice(lo, min(lo + micro_rows, stop))
-                log_prob, entropy = response_log_probs(
-                    t.model, inputs["input_ids"][rows], inputs["attention_mask"][rows], inputs["position_ids"][rows],
-                    width, temperature=s.temperature, with_entropy=s.entropy_coeff != 0)
+            forwards, first_forward = first_forward, None  # only the first mini-batch has one
+            for j, rows in enumerate(micro_slices(stop, micro_rows, start)):
+                if forwards is not None:
+                    _, log_prob, entropy = forwards[j]
+                    forwards[j] = None  # free the graph as soon as it is used
+                else:
+                    _, log_prob, entropy = forward_with_grad(t, inputs, width, [rows])[0]
                 parts = micro_batch_loss(t.actor_config, log_prob=log_prob, old_log_prob=old_log_probs[rows],
                                          advantages=advantages[rows], response_mask=mask[rows], batch_info=info,
                                          ref_log_prob=None if ref_log_probs is None else ref_log_probs[rows],
@@ -234,10 +258,18 @@ def train_step(t: Trainer, step: int) -> dict:
         inputs, width = batch.model_inputs(), batch.response_ids.shape[1]
         micro_rows = s.micro_batch_size or s.mini_batch_prompts * s.group_size
 
-        # 2. log-probs of the sampled tokens: current policy (old) and frozen initial policy (ref)
-        with timings.measure("old_log_prob"):
-            old_log_probs = batched_response_log_probs(t.model, inputs, width, temperature=s.temperature,
-                                                       micro_batch_size=micro_rows)
+        # 2. log-probs of the sampled tokens: current policy (old) and frozen initial policy (ref).
+        # In a single on-policy pass the old log-probs are the update's own first forward (detached):
+        # the same numbers, one forward fewer (the ratio is then exactly 1, as on-policy PPO has it).
+        first_forward = None
+        if is_single_on_policy_pass(s, batch.n_rows):
+            with timings.measure("update"):
+                first_forward = forward_with_grad(t, inputs, width, micro_slices(batch.n_rows, micro_rows))
+            old_log_probs = torch.cat([lp.detach() for _, lp, _ in first_forward])
+        else:
+            with timings.measure("old_log_prob"):
+                old_log_probs = batched_response_log_probs(t.model, inputs, width, temperature=s.temperature,
+                                                           micro_batch_size=micro_rows)
         ref_log_probs = None
         if t.ref_model is not None:
             with timings.measure("ref_log_prob"):
@@ -257,7 +289,7 @@ def train_step(t: Trainer, step: int) -> dict:
 
         # 4. policy update: ppo_epochs x mini-batches x micro-batches with verl's loss, AdamW
         with timings.measure("update"):
-            record.update(update_policy(t, batch, inputs, old_log_probs, ref_log_probs, advantages))
+            record.update(update_policy(t, batch, inputs, old_log_probs, ref_log_probs, advantages, first_forward))
     with warnings.catch_warnings():  # without a kept group there was no optimizer.step(); the schedule still advances
         warnings.filterwarnings("ignore", message=r"Detected call of `lr_scheduler.step\(\)` before", category=UserWarning)
         t.scheduler.step()
@@ -272,14 +304,16 @@ def train_step(t: Trainer, step: int) -> dict:
 
 # ------------------------------------------------------------------------------------------ the run
 def _load_policy(model_path: str, dtype: str):
-    if dtype not in DTYPES:
-        raise TrainConfigError(f"dtype must be one of {sorted(DTYPES)}, got {dtype!r}")
+    if dtype not in DTYPE_CHOICES:
+        raise TrainConfigError(f"dtype must be one of {DTYPE_CHOICES}, got {dtype!r}")
     path = Path(model_path)
     if not (path / "config.json").is_file():
         raise TrainConfigError(f"run_spec['model']['path'] = {model_path!r} is not a Hugging Face model directory")
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=DTYPES[dtype] or "auto")
-    if model.dtype == torch.float16:  # fp16 on CPU is slow and overflows; compute in fp32 instead
-        model = model.float()
+    model_config = AutoConfig.from_pretrained(path)
+    choice = resolve_dtype(dtype, hidden=getattr(model_config, "hidden_size", 576),
+                           inner=getattr(model_config, "intermediate_size", 1536))
+    log.info("compute dtype %s (%s)", choice.name, choice.reason)
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=choice.dtype)
     model.eval()  # no dropout: the old and new log-probs of one policy must agree
     tokenizer = AutoTokenizer.from_pretrained(path)
     return model, tokenizer
@@ -342,8 +376,8 @@ def train_local(run_spec: dict, out_dir: Path, *, reward_fn: RewardFn | None = N
     ``save_freq`` steps and the last step. If ``out_dir`` holds an interrupted run of the same spec, training
     continues from its newest checkpoint; a finished run returns at once. ``reward_fn(data_sources, solutions,
     ground_truths) -> scores`` defaults to ``rlvr_repro.reward.score_batch``. ``dtype``: ``auto`` computes in
-    the checkpoint's dtype (bf16 for SmolLM2), ``bfloat16`` / ``float32`` force one; the optimizer always
-    holds fp32 weights.
+    whichever of fp32 / bf16 this CPU runs faster (:mod:`rlvr_repro.compute_dtype`; logged), ``bfloat16`` /
+    ``float32`` force one; the optimizer always holds fp32 weights.
     """
     spec = parse_run_spec(run_spec)
     s = spec.train
@@ -389,7 +423,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run-spec", required=True, type=Path, help="run.json (docs/CONTRACTS.md 'Run spec')")
     parser.add_argument("--out-dir", required=True, type=Path, help="results/runs/{run}")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
-    parser.add_argument("--dtype", choices=sorted(DTYPES), default="auto", help="compute dtype (default: the model's)")
+    parser.add_argument("--dtype", choices=DTYPE_CHOICES, default="auto",
+                        help="compute dtype (default: the faster of fp32 / bf16 on this CPU)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")

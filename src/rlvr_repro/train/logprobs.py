@@ -5,6 +5,8 @@ in its FSDP engine) and takes log-probs / entropies with ``verl.utils.torch_func
 same two functions. Work is kept to the response: rows are cut to their own length (left prompt padding
 and trailing response padding removed per micro-batch) and the LM head runs only on the positions that
 predict response tokens (``logits_to_keep``), so the [tokens x vocab] logits never cover the prompt.
+Rows that share a prompt (a GRPO group) run it once (:mod:`rlvr_repro.shared_prompts`): the same
+computation without the G - 1 repeats, which for short answers were most of the forward's tokens.
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ from __future__ import annotations
 import torch
 from verl.utils import torch_functional as verl_F
 
+from rlvr_repro.shared_prompts import prefill_shared, runs_of_equal_rows
+
 
 def response_log_probs(model, input_ids: torch.Tensor, attention_mask: torch.Tensor, position_ids: torch.Tensor,
-                       response_width: int, *, temperature: float, with_entropy: bool = False
-                       ) -> tuple[torch.Tensor, torch.Tensor | None]:
+                       response_width: int, *, temperature: float, with_entropy: bool = False,
+                       share_prompts: bool = True) -> tuple[torch.Tensor, torch.Tensor | None]:
     """log p(token_t | prefix) for the last ``response_width`` columns of ``input_ids`` -> [B, T] float32.
 
     Differentiable (call under ``torch.inference_mode()`` for old / reference log-probs). The trimming
@@ -29,9 +33,15 @@ def response_log_probs(model, input_ids: torch.Tensor, attention_mask: torch.Ten
     resp_len = int(attention_mask[:, prompt_width:].sum(-1).max()) if response_width else 0
     resp_len = max(resp_len, 1) if response_width else 0
     end = prompt_width + resp_len
-    sl = slice(start, end)
-    out = model(input_ids=input_ids[:, sl], attention_mask=attention_mask[:, sl], position_ids=position_ids[:, sl],
-                logits_to_keep=resp_len + 1, use_cache=False)
+    ids, mask, pos = input_ids[:, start:end], attention_mask[:, start:end], position_ids[:, start:end]
+    split = prompt_width - 1 - start  # columns before it: the prompt without its last token
+    owner = runs_of_equal_rows(ids[:, :split], mask[:, :split]) if share_prompts and split > 0 else None
+    if owner is not None and int(owner[-1]) + 1 < ids.shape[0]:
+        cache = prefill_shared(model, ids[:, :split], mask[:, :split], pos[:, :split], owner)
+        out = model(input_ids=ids[:, split:], attention_mask=mask, position_ids=pos[:, split:], past_key_values=cache,
+                    logits_to_keep=resp_len + 1, use_cache=True)
+    else:
+        out = model(input_ids=ids, attention_mask=mask, position_ids=pos, logits_to_keep=resp_len + 1, use_cache=False)
     logits = out.logits[:, :-1].float()  # position p predicts token p + 1
     if temperature != 1.0:
         logits = logits / temperature

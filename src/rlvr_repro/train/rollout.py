@@ -19,6 +19,8 @@ from dataclasses import dataclass, replace
 import torch
 from transformers import GenerationConfig
 
+from rlvr_repro.shared_prompts import generate_shared
+
 from .prompts_data import PromptRecord
 
 
@@ -158,12 +160,13 @@ def left_pad(sequences: list[tuple[int, ...]], pad_id: int) -> tuple[torch.Tenso
 def generate_groups(model, tokenizer, records: list[PromptRecord], *, group_size: int, max_new_tokens: int,
                     temperature: float, top_p: float, stop_ids: list[int], pad_id: int,
                     uid_prefix: str) -> RolloutBatch:
-    """``group_size`` samples for each record, in one ``generate`` call (``num_return_sequences``)."""
+    """``group_size`` samples for each record, in one ``generate`` call, each prompt prefilled once
+    (:func:`rlvr_repro.shared_prompts.generate_shared`: what ``num_return_sequences`` samples)."""
     prompt_ids, prompt_mask = left_pad([r.token_ids for r in records], pad_id)
     with torch.inference_mode(), _neutral_generation_defaults(model, stop_ids, pad_id):
-        out = model.generate(input_ids=prompt_ids, attention_mask=prompt_mask, do_sample=True,
-                             temperature=temperature, top_p=top_p, top_k=0, max_new_tokens=max_new_tokens,
-                             num_return_sequences=group_size, eos_token_id=stop_ids, pad_token_id=pad_id)
+        out = generate_shared(model, prompt_ids, prompt_mask, group_size, do_sample=True, temperature=temperature,
+                              top_p=top_p, top_k=0, max_new_tokens=max_new_tokens, eos_token_id=stop_ids,
+                              pad_token_id=pad_id)
     response_ids = out[:, prompt_ids.shape[1]:].clone()  # clone: a normal tensor, usable under autograd
     response_mask = response_mask_from_stops(response_ids, stop_ids)
     response_ids = response_ids.masked_fill(response_mask == 0, pad_id)
