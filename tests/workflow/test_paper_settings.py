@@ -192,3 +192,11 @@ def test_snakemake_plans_the_opt_in_experiments_and_the_datasets_own_references(
     plan = validate_config(load_config())
     assert references == {d: [f"results/benchmarks/{b}.jsonl" for b in plan.decontamination_set(d)]
                           for d in references}
+
+
+def test_lens_dapo_component_is_every_unique_prompt(plan):
+    """LENS App. D.1's "random subset of 17,500 samples from DAPO" exceeds DAPO's ~17.4k unique prompts:
+    the mix takes all of them (size null), and says so in its description."""
+    spec = plan.config["datasets"]["lens_math_dapo"]
+    assert spec["params"]["components"] == {"math": {"kind": "math_train"}, "dapo": {"kind": "dapo", "size": None}}
+    assert "every unique DAPO-Math-17k prompt" in spec["description"]
