@@ -12,5 +12,6 @@ with logged(snakemake.log[0]):
     protocol = dict(snakemake.params.protocol, name=snakemake.params.protocol_name)
     jobs = list(zip(snakemake.input.benchmarks, snakemake.output))
     generate_benchmarks(path, jobs, backend=snakemake.params.backend, family=snakemake.params.family,
-                        protocol=protocol, seed=snakemake.params.seed, resources=dict(snakemake.params.resources),
+                        protocol=protocol, seed=snakemake.params.seed, model=snakemake.params.model,
+                        resources=dict(snakemake.params.resources),
                         limit=snakemake.params.limit, batch_size=snakemake.params.batch_size)

@@ -10,6 +10,6 @@ with logged(snakemake.log[0]):
     grades = read_jsonl(snakemake.input.grades)
     bench = read_jsonl(snakemake.input.benchmark)
     protocol = validate_protocol(w.protocol, dict(snakemake.params.protocol))
-    settings = resolve(protocol, w.benchmark, snakemake.params.family)
+    settings = resolve(protocol, w.benchmark, snakemake.params.family, snakemake.params.model)
     metrics = summarize(grades, bench, settings, benchmark=w.benchmark, subject=w.subject, step=int(w.step))
     write_json(snakemake.output[0], metrics)

@@ -12,7 +12,7 @@ with logged(snakemake.log[0]):
     warnings.simplefilter("always")  # missing cells are warnings: keep every one in the log
     numbers = yaml.safe_load(Path(snakemake.input.paper_numbers).read_text()) or {}
     report_config = parse_report_config(list(snakemake.params.tables), numbers.get("labels"),
-                                        numbers.get("paper_numbers"))
+                                        numbers.get("paper_numbers"), numbers.get("reference_values"))
     run_info = dict(snakemake.params.run_info)
     write_paper_tables(snakemake.input.metrics, run_info, report_config, "results/tables",
                        only=list(snakemake.params.only))

@@ -9,12 +9,24 @@ requested by two experiments with identical settings is trained once (e.g. a sha
 Training settings are resolved in one place, lowest to highest priority:
 ``train`` defaults < ``experiments.<e>.train`` < ``experiments.<e>.train_per_model.<model>``
 < ``methods.<preset>.train``. Method presets win so that, e.g., the DAPO preset's clip-higher and
-dynamic sampling hold in every experiment that uses it.
+dynamic sampling hold in every experiment that uses it. ``experiments.<e>.methods_by_model`` replaces
+the method list for the models it names (the product is then per model).
+
+Checkpoint schedules: ``save_freq`` is I/O, not training dynamics, so two experiments may request
+the same run with different ``save_freq``: the run then saves every gcd of them, and each experiment
+(hence each protocol) evaluates only the checkpoints of its own schedule. A protocol with
+``eval_every: N`` evaluates every N steps (and the last); its experiments must save that often.
+
+Decontamination: a dataset's reference set is its own setting, ``datasets.<d>.decontaminate_against``,
+never derived from which experiments are active (so a dataset's content does not change when an
+experiment is switched on). Every benchmark a run is evaluated on must be in its dataset's set
+(unless the dataset sets ``params.decontaminate: off``).
 """
 
 from __future__ import annotations
 
 import copy
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -55,6 +67,8 @@ class Run:
     seed: int
     train: dict
     experiments: list[str] = field(default_factory=list)
+    # experiment -> the checkpoint steps that experiment asked for (its own save_freq)
+    schedules: dict[str, list[int]] = field(default_factory=dict)
 
     @property
     def steps(self) -> list[int]:
@@ -99,18 +113,42 @@ class Plan:
                 _require(cfg.get("models") or {}, model, f"{where}.models", "model")
             for ds in exp["datasets"]:
                 _require(cfg.get("datasets") or {}, ds, f"{where}.datasets", "dataset")
-            for method in exp["methods"]:
+            by_model = exp.get("methods_by_model") or {}
+            for method in [*exp["methods"], *(m for ms in by_model.values() for m in ms)]:
                 _require(cfg.get("methods") or {}, method, f"{where}.methods", "method preset")
-            for key in (exp.get("train_per_model") or {}):
-                if key not in exp["models"]:
-                    raise ConfigError(f"{where}.train_per_model.{key}: not one of this experiment's models")
+            for section in ("train_per_model", "methods_by_model"):
+                for key in (exp.get(section) or {}):
+                    if key not in exp["models"]:
+                        raise ConfigError(f"{where}.{section}.{key}: not one of this experiment's models")
             for model in exp["models"]:
                 for ds in exp["datasets"]:
-                    for method in exp["methods"]:
+                    for method in by_model.get(model, exp["methods"]):
                         for seed in exp["seeds"]:
                             self._add_run(exp_name, exp, model, ds, method, int(seed))
         for bench in self.benchmarks():
             _require(cfg.get("benchmarks") or {}, bench, "protocols.*.benchmarks", "benchmark")
+        for ds in self.datasets():
+            self._check_decontamination(ds)
+        for run in self.runs.values():
+            for p in {self.experiments[e]["protocol"] for e in run.experiments}:
+                self.eval_steps(run, p)  # validates eval.steps and the protocols' eval_every early
+
+    def _check_decontamination(self, ds: str) -> None:
+        where = f"datasets.{ds}.decontaminate_against"
+        refs = self.decontamination_set(ds)
+        for bench in refs:
+            _require(self.config.get("benchmarks") or {}, bench, where, "benchmark")
+        if ((self.config["datasets"][ds].get("params") or {}).get("decontaminate")) == "off":
+            return
+        for run in self.runs.values():
+            if run.dataset != ds:
+                continue
+            for exp in run.experiments:
+                missing = [b for b in self.benchmarks(self.experiments[exp]["protocol"]) if b not in refs]
+                if missing:
+                    raise ConfigError(
+                        f"{where}: run {run.run_id} (experiment {exp!r}) is evaluated on {missing}, which "
+                        f"{ds} is not decontaminated against ({refs}); add them to the list")
 
     def _add_run(self, exp_name, exp, model, ds, method, seed) -> None:
         for part, label in ((model, "model"), (ds, "dataset"), (method, "method preset")):
@@ -121,16 +159,22 @@ class Plan:
         if "backend" in (exp.get("train") or {}) or "backend" in (exp.get("train_per_model") or {}).get(model, {}):
             raise ConfigError(f"experiments.{exp_name}: train.backend is global (set it in the top-level `train`)")
         checkpoint_steps(train)  # validates total_steps / save_freq early
+        schedule = checkpoint_steps(train)
         if rid in self.runs:
             other = self.runs[rid]
-            if other.train != train:
-                diff = sorted(k for k in set(train) | set(other.train) if train.get(k) != other.train.get(k))
+            diff = sorted(k for k in set(train) | set(other.train)
+                          if k != "save_freq" and train.get(k) != other.train.get(k))
+            if diff:
                 raise ConfigError(
                     f"run {rid} is requested by experiments {other.experiments[0]!r} and {exp_name!r} with "
                     f"different training settings ({', '.join(diff)}); give one of them its own method preset")
-            other.experiments.append(exp_name)
+            if exp_name not in other.experiments:
+                other.experiments.append(exp_name)
+                other.schedules[exp_name] = schedule
+            # save every gcd of the requested frequencies: every experiment's checkpoints exist
+            other.train["save_freq"] = math.gcd(int(other.train["save_freq"]), int(train["save_freq"]))
             return
-        self.runs[rid] = Run(rid, model, ds, method, seed, train, [exp_name])
+        self.runs[rid] = Run(rid, model, ds, method, seed, train, [exp_name], {exp_name: schedule})
 
     # ---------------------------------------------------------------- queries
     def protocol(self, name: str) -> dict:
@@ -162,9 +206,35 @@ class Plan:
         return sorted({(r.dataset, self.family(r.model)) for r in self.runs.values()
                        if self.family(r.model) != "generic"})
 
-    def eval_steps(self, run: Run) -> list[int]:
+    def decontamination_set(self, dataset: str) -> list[str]:
+        """The benchmarks ``dataset`` is decontaminated against (``datasets.<d>.decontaminate_against``).
+        A per-dataset setting, independent of ``active_experiments``."""
+        return list(self.config["datasets"][dataset].get("decontaminate_against") or [])
+
+    def protocol_steps(self, run: Run, protocol: str | None = None) -> list[int]:
+        """Checkpoint steps evaluated under ``protocol`` (every protocol of the run when None), before
+        ``eval.steps`` narrows them: the schedules of the run's experiments that use the protocol, or
+        every ``eval_every`` steps (and the last) when the protocol sets it."""
+        exps = [e for e in run.experiments if protocol is None or self.experiments[e]["protocol"] == protocol]
+        if not exps:
+            raise ConfigError(f"run {run.run_id} is not evaluated under protocol {protocol!r}")
+        every = self.protocol(protocol).get("eval_every") if protocol else None
+        if every:
+            total = int(run.train["total_steps"])
+            steps = sorted(set(range(every, total + 1, every)) | {total})
+            for e in exps:
+                missing = [s for s in steps if s not in run.schedules[e]]
+                if missing:
+                    raise ConfigError(
+                        f"protocols.{protocol}.eval_every: {every} needs checkpoints at {missing[:5]} of run "
+                        f"{run.run_id}, but experiment {e!r} saves at {run.schedules[e][:5]}...; set its "
+                        f"train.save_freq to a divisor of {every}")
+            return steps
+        return sorted({s for e in exps for s in run.schedules[e]})
+
+    def eval_steps(self, run: Run, protocol: str | None = None) -> list[int]:
         which = (self.config.get("eval") or {}).get("steps", "all")
-        steps = run.steps
+        steps = self.protocol_steps(run, protocol)
         if which == "all":
             return steps
         if which == "last":
@@ -234,7 +304,7 @@ class Plan:
         runs at their evaluated steps."""
         for p in ([protocol] if protocol else self.protocols()):
             for subject in self.subjects(p):
-                steps = [0] if subject.startswith(BASE_PREFIX) else self.eval_steps(self.runs[subject])
+                steps = [0] if subject.startswith(BASE_PREFIX) else self.eval_steps(self.runs[subject], p)
                 for step in steps:
                     for b in self.benchmarks(p):
                         yield p, subject, step, b

@@ -90,3 +90,96 @@ def test_needs_old_log_probs():
     b.pop("old_log_probs")
     with pytest.raises(ValueError, match="'lens' needs old_log_probs"):
         compute_advantages("lens", **b)
+
+
+# ---------------------------------------------------------------- eq. 14's D_imp: the two readings
+# Each response of _lens_rows has `length` tokens of log-prob log(pibar), so pibar is exact and the raw
+# sequence probability is pi = pibar ** length.
+
+
+def _lens_rows(groups):
+    """groups: list of (uid, rewards, pibars, lengths)."""
+    rewards, index, means, lengths = [], [], [], []
+    for uid, rs, pis, ls in groups:
+        rewards += rs
+        index += [uid] * len(rs)
+        means += [math.log(p) for p in pis]
+        lengths += ls
+    old, mask = constant_logprob_rows(means, lengths, width=max(max(lengths), 1))
+    return dict(rewards=rewards, index=index, response_mask=mask, old_log_probs=old)
+
+
+def _r_tilde(b, d_imp):
+    from rlvr_repro.advantages.lens import lens_calibrated_rewards
+    from rlvr_repro.advantages.rollouts import Rollouts
+
+    return lens_calibrated_rewards(Rollouts.build(**b), d_imp).tolist()
+
+
+# Mixed group G = 4, rewards [1,0,0,0], pibar [0.5, 0.4, 0.2, 0.1], 4 tokens each:
+#   pibar reading: D_imp = {(1/4)(1/0.5)}^-1 = 2.0 > 2·0.5 -> D = 2.0           (R_MIXED above)
+#   raw reading:   pi_1 = 0.5^4 = 0.0625, D_imp = {(1/4)(1/0.0625)}^-1 = 0.25 < 1.0 -> D = 1.0
+#   r~ = [1, -(1/4)·0.4/0.6, -(1/4)·0.2/0.8, -(1/4)·0.1/0.9]
+R_MIXED_RAW = [1.0, -0.25 * 0.4 / 0.6, -0.25 * 0.2 / 0.8, -0.25 * 0.1 / 0.9]
+# Mixed group where D_imp wins in both readings but differs: G = 4, rewards [1,0,0,0],
+# pibar [0.9, 0.6, 0.3, 0.3], lengths [2, 4, 4, 4]:
+#   pibar: D_imp = 4·0.9 = 3.6;  raw: pi_1 = 0.81, D_imp = 4·0.81 = 3.24;  2·max pibar = 1.8
+LONGER = ("l", [1.0, 0.0, 0.0, 0.0], [0.9, 0.6, 0.3, 0.3], [2, 4, 4, 4])
+R_LONGER = {"pibar": [1.0, -0.25 * 0.6 / 3.0, -0.25 * 0.3 / 3.3, -0.25 * 0.3 / 3.3],
+            "raw": [1.0, -0.25 * 0.6 / 2.64, -0.25 * 0.3 / 2.94, -0.25 * 0.3 / 2.94]}
+
+
+def test_d_imp_readings_hand_computed():
+    b = _lens_rows([("m", *MIXED[1:], [4] * 4), LONGER])
+    assert _r_tilde(b, "pibar") == pytest.approx(R_MIXED + R_LONGER["pibar"], abs=1e-6)
+    assert _r_tilde(b, "raw") == pytest.approx(R_MIXED_RAW + R_LONGER["raw"], abs=1e-6)
+    # through the public entry point and the preset parameter: GRPO normalisation of r~
+    adv = compute_response_advantages("lens", d_imp="raw", **b)
+    assert adv.tolist() == pytest.approx(grpo_norm(R_MIXED_RAW) + grpo_norm(R_LONGER["raw"]), abs=1e-5)
+    assert compute_response_advantages("lens", **b).tolist() == pytest.approx(
+        grpo_norm(R_MIXED) + grpo_norm(R_LONGER["pibar"]), abs=1e-5)  # default = pibar
+
+
+@pytest.mark.parametrize("d_imp", ["pibar", "raw"])
+def test_d_imp_edge_cases(d_imp):
+    # all-correct: r~ = 1 and advantage 0; all-incorrect: D = 2·max pibar in both readings (D_imp undefined)
+    b = _lens_rows([("c", [1.0, 1.0, 1.0], [0.7, 0.2, 0.9], [3, 1, 5]),
+                    ("n", [0.0] * 4, [0.5, 0.25, 0.25, 0.125], [4] * 4)])
+    assert _r_tilde(b, d_imp) == pytest.approx([1.0, 1.0, 1.0] + R_NEG, abs=1e-6)
+    adv = compute_response_advantages("lens", d_imp=d_imp, **b)
+    neg_mean = statistics.mean(R_NEG)
+    assert adv.tolist() == pytest.approx([0.0] * 3 + [0.25 * (r - neg_mean) for r in R_NEG], abs=1e-6)
+    # one response per group: correct -> r~ 1, incorrect -> r~ = -(1/1)·p/(2p - p) = -1; both advantages 0
+    b = _lens_rows([("a", [1.0], [0.6], [3]), ("z", [0.0], [0.3], [2])])
+    assert _r_tilde(b, d_imp) == pytest.approx([1.0, -1.0])
+    assert compute_response_advantages("lens", d_imp=d_imp, **b).tolist() == [0.0, 0.0]
+    # zero-length responses (pibar = pi = exp(0) = 1) inside a mixed group: finite, and masked to 0
+    b = _lens_rows([("e", [1.0, 0.0, 0.0], [0.5, 0.5, 0.4], [0, 0, 3])])
+    # pibar = [1, 1, 0.4]; D_imp = {(1/3)(1/1)}^-1 = 3 in both readings (the correct one is empty) > 2
+    assert _r_tilde(b, d_imp) == pytest.approx([1.0, -(1 / 3) * 1 / 2, -(1 / 3) * 0.4 / 2.6], abs=1e-6)
+    adv = compute_advantages("lens", d_imp=d_imp, **b)
+    assert torch.isfinite(adv).all() and adv[0].abs().sum() == 0 and adv[1].abs().sum() == 0
+    # an empty batch: no responses, no advantages
+    empty = dict(rewards=torch.zeros(0), index=[], response_mask=torch.zeros(0, 4), old_log_probs=torch.zeros(0, 4))
+    assert compute_advantages("lens", d_imp=d_imp, **empty).shape == (0, 4)
+
+
+def test_raw_d_imp_with_long_responses_stays_finite():
+    # a 3,000-token correct response at log-prob -0.5 per token: pi = exp(-1500) underflows, 1/pi would
+    # overflow; D_imp -> 0 and the 2·max pibar floor holds: D = 2·exp(-0.2)
+    lp = [-0.5, -0.2, -1.0]
+    old, mask = constant_logprob_rows(lp, [3000, 3000, 3000], width=3000)
+    b = dict(rewards=[1.0, 0.0, 0.0], index=["g"] * 3, response_mask=mask, old_log_probs=old)
+    pibar = [math.exp(v) for v in lp]
+    d = 2 * max(pibar)
+    expected = [1.0] + [-(1 / 3) * p / (d - p) for p in pibar[1:]]
+    assert _r_tilde(b, "raw") == pytest.approx(expected, rel=1e-6)
+    assert torch.isfinite(compute_advantages("lens", d_imp="raw", **b)).all()
+
+
+def test_d_imp_reading_is_validated():
+    from rlvr_repro.advantages import validate_params
+
+    assert validate_params("lens", {})["d_imp"] == "pibar"
+    with pytest.raises(ValueError, match="d_imp"):
+        validate_params("lens", {"d_imp": "pi_old"})

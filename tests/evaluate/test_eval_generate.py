@@ -299,3 +299,30 @@ def test_raw_config_protocol_with_name_is_validated_and_defaulted(tmp_path):
     generate_benchmarks("m", [(bench, tmp_path / "o.jsonl")], backend="hf", family="generic",
                         protocol=raw, engine=engine, progress=False)
     assert settings[0]["top_p"] == 1.0 and settings[0]["top_k"] == -1 and settings[0]["n"] == 2
+
+
+def test_protocol_prompt_template_and_per_model_length_reach_the_engine(tmp_path):
+    """EGPO's protocol prompts with evalscope's template (no system prompt, for every family); a
+    protocol's max_tokens_by_model wins over the family entry for the named model only."""
+    seen = []
+
+    class Recording(FakeEngine):
+        def generate(self, prompts, settings, seeds):
+            seen.append((list(prompts), dict(settings)))
+            return super().generate(prompts, settings, seeds)
+
+    protocol = {**PROTOCOL, "benchmarks": ["gsm8k"], "prompt_template": "evalscope",
+                "max_tokens": {"default": 16, "qwen_math": 12}, "max_tokens_by_model": {"qwen25_7b": 20}}
+    bench = _bench(tmp_path, "gsm8k", 1)
+    for model, expected_len in (("qwen25_math_1_5b", 12), ("qwen25_7b", 20), (None, 12)):
+        out = tmp_path / str(model) / "generations.jsonl"
+        generate_benchmarks("model", [(bench, out)], backend="hf", family="qwen_math", protocol=protocol,
+                            model=model, engine=Recording(), progress=False)
+        prompts, settings = seen[-1]
+        assert settings["max_tokens"] == expected_len and settings["prompt_template"] == "evalscope"
+        assert prompts == ["<user>What is 0 + 0?\nPlease reason step by step, and put your final answer "
+                           "within \\boxed{}.<assistant>"]
+    default = {**protocol, "prompt_template": "default"}
+    generate_benchmarks("model", [(bench, tmp_path / "d" / "generations.jsonl")], backend="hf", family="qwen_math",
+                        protocol=default, engine=Recording(), progress=False)
+    assert seen[-1][0][0].startswith("<system>Please reason step by step")  # the qwen_math family prompt

@@ -21,10 +21,11 @@ def protocols():
 
 
 def test_ace_protocol(protocols):
-    # ACE §5.1: T 0.7, top-p 0.95, Pass@1..32 on MATH-500 and AIME 2025.
+    # ACE §5.1: T 0.7, top-p 0.95, Pass@1..32 on MATH-500 and AIME 2025; n = 128 samples (Table 5).
     for bench in ("math500", "aime25"):
         r = resolve(protocols["ace"], bench, "qwen_math")
-        assert (r["temperature"], r["top_p"], r["n"], r["k_list"]) == (0.7, 0.95, 32, [1, 2, 4, 8, 16, 32])
+        assert (r["temperature"], r["top_p"], r["n"], r["k_list"]) == (0.7, 0.95, 128, [1, 2, 4, 8, 16, 32])
+        assert r["prompt_template"] == "default"
     assert protocols["ace"]["benchmarks"] == ["math500", "aime25"]
     assert resolve(protocols["ace"], "math500", "qwen3")["max_tokens"] == 8192
 
@@ -44,6 +45,8 @@ def test_egpo_protocol(protocols):
         r = resolve(p, bench, "qwen_math")
         assert (r["n"], r["trials"], r["k_list"], r["max_tokens"]) == (8, 8, [1], 3072)
         assert resolve(p, bench, "r1_distill")["max_tokens"] == 16384
+        # §4.1 "evalscope with default templates": evalscope's prompt templates (rlvr_repro.prompts)
+        assert r["prompt_template"] == "evalscope"
 
 
 def test_asymgrpo_protocol(protocols):
@@ -53,6 +56,21 @@ def test_asymgrpo_protocol(protocols):
     assert {b: resolve(p, b, "qwen3")["n"] for b in p["benchmarks"]} == expected
     assert all(resolve(p, b, "qwen3")["temperature"] == 0.4 for b in p["benchmarks"])
     assert resolve(p, "math500", "qwen_math")["max_tokens"] == 2560
+    # Qwen2.5-7B shares the qwen_math family with Qwen2.5-Math-1.5B but trains at 4,096 tokens (App. H)
+    assert resolve(p, "math500", "qwen_math", "qwen25_7b")["max_tokens"] == 4096
+    assert resolve(p, "math500", "qwen_math", "qwen25_math_1_5b")["max_tokens"] == 2560
+
+
+def test_asymgrpo_appg_protocol(protocols):
+    # AsymGRPO App. G (§3 analysis): greedy decoding, evaluation every 10 steps, EMA 0.7 on the curves.
+    p = protocols["asymgrpo_appg"]
+    assert p["benchmarks"] == protocols["asymgrpo"]["benchmarks"]
+    for bench in p["benchmarks"]:
+        r = resolve(p, bench, "qwen3")
+        assert (r["temperature"], r["n"], r["k_list"]) == (0.0, 1, [1])
+    assert (p["eval_every"], p["curve_ema"]) == (10, 0.7)
+    assert resolve(p, "aime24", "qwen_math", "qwen25_math_1_5b")["max_tokens"] == 2560
+    assert protocols["asymgrpo"]["eval_every"] is None and protocols["asymgrpo"]["curve_ema"] is None
 
 
 def test_local_protocol_is_small(protocols):
@@ -93,6 +111,10 @@ BASE = {"temperature": 1.0, "n": 4, "max_tokens": 32, "benchmarks": ["gsm8k"]}
     ({"max_tokens": {"default": 10, "qwen4": 3}}, r"max_tokens.qwen4: not a model family"),
     ({"overrides": {"aime24": {"n": 2}}}, r"overrides.aime24: not in this protocol's benchmarks"),
     ({"overrides": {"gsm8k": {"nn": 2}}}, r"overrides.gsm8k: unknown key"),
+    ({"max_tokens_by_model": {"qwen25_7b": 0}}, r"max_tokens_by_model.qwen25_7b: must be an int >= 1"),
+    ({"prompt_template": "lighteval"}, r"prompt_template: must be one of \['default', 'evalscope'\]"),
+    ({"eval_every": 0}, r"eval_every: must be null or an int >= 1"),
+    ({"curve_ema": 1.0}, r"curve_ema: must be null or a number in \[0, 1\)"),
 ])
 def test_validation_errors_name_the_key(change, message):
     with pytest.raises(ProtocolError, match=message):

@@ -8,7 +8,7 @@ def small_config(**over):
     cfg = {
         "active_experiments": ["a"],
         "models": {"m1": {"path": "/x", "family": "generic"}, "m2": {"path": "/y", "family": "qwen_math"}},
-        "datasets": {"d": {}},
+        "datasets": {"d": {"decontaminate_against": ["b1", "b2"]}},
         "benchmarks": {"b1": {}, "b2": {}},
         "methods": {"grpo": {"estimator": "grpo", "params": {}},
                     "dapo": {"estimator": "grpo", "params": {}, "train": {"clip_ratio_high": 0.28}}},
@@ -93,4 +93,57 @@ def test_shared_run_trained_once_but_conflicts_are_reported():
     assert plan.runs[run_id("m1", "d", "grpo", 0)].experiments == ["a", "b"]
     cfg["experiments"]["b"] = dict(cfg["experiments"]["a"], seeds=[0], train={"lr": 9e-6})
     with pytest.raises(ConfigError, match="different training settings \\(lr\\)"):
+        Plan(cfg)
+
+
+def test_methods_by_model_replaces_the_method_list_per_model():
+    cfg = small_config()
+    cfg["experiments"]["a"]["methods_by_model"] = {"m2": ["dapo"]}
+    plan = Plan(cfg)
+    assert sorted(plan.runs) == ["m1-d-dapo-s0", "m1-d-dapo-s1", "m1-d-grpo-s0", "m1-d-grpo-s1",
+                                 "m2-d-dapo-s0", "m2-d-dapo-s1"]
+    cfg["experiments"]["a"]["methods_by_model"] = {"m9": ["dapo"]}
+    with pytest.raises(ConfigError, match="methods_by_model.m9: not one of this experiment's models"):
+        Plan(cfg)
+    cfg["experiments"]["a"]["methods_by_model"] = {"m2": ["nope"]}
+    with pytest.raises(ConfigError, match="unknown method preset 'nope'"):
+        Plan(cfg)
+
+
+def test_save_freq_merges_by_gcd_and_each_protocol_evaluates_its_own_schedule():
+    cfg = small_config(active_experiments=["a", "b"])
+    cfg["train"].update(total_steps=12, save_freq=6)
+    cfg["protocols"]["q"] = {"benchmarks": ["b1"]}
+    cfg["experiments"]["b"] = dict(cfg["experiments"]["a"], seeds=[0], protocol="q", train={"lr": 2e-6, "save_freq": 4})
+    plan = Plan(cfg)
+    run = plan.runs[run_id("m1", "d", "grpo", 0)]
+    assert run.experiments == ["a", "b"] and run.train["save_freq"] == 2    # gcd(6, 4): both schedules exist
+    assert run.steps == [2, 4, 6, 8, 10, 12]
+    assert plan.eval_steps(run, "p") == [6, 12] and plan.eval_steps(run, "q") == [4, 8, 12]
+    assert plan.runs[run_id("m1", "d", "grpo", 1)].train["save_freq"] == 6  # only experiment a asks for it
+    cells = {(p, st) for p, subj, st, _ in plan.eval_cells() if subj == run.run_id}
+    assert cells == {("p", 6), ("p", 12), ("q", 4), ("q", 8), ("q", 12)}
+
+
+def test_protocol_eval_every_needs_matching_checkpoints():
+    cfg = small_config()
+    cfg["train"].update(total_steps=12, save_freq=3)
+    cfg["protocols"]["p"]["eval_every"] = 6
+    plan = Plan(cfg)
+    assert plan.eval_steps(next(iter(plan.runs.values())), "p") == [6, 12]
+    cfg["protocols"]["p"]["eval_every"] = 4
+    with pytest.raises(ConfigError, match=r"protocols.p.eval_every: 4 needs checkpoints at \[4, 8\]"):
+        Plan(cfg)
+
+
+def test_every_evaluated_benchmark_must_be_in_the_datasets_reference_set():
+    cfg = small_config()
+    assert Plan(cfg).decontamination_set("d") == ["b1", "b2"]
+    cfg["datasets"]["d"] = {"decontaminate_against": ["b1"]}
+    with pytest.raises(ConfigError, match=r"datasets.d.decontaminate_against: run m1-d-grpo-s0 .* evaluated on \['b2'\]"):
+        Plan(cfg)
+    cfg["datasets"]["d"] = {"decontaminate_against": ["b1"], "params": {"decontaminate": "off"}}
+    Plan(cfg)  # nothing is removed, nothing to cover
+    cfg["datasets"]["d"] = {"decontaminate_against": ["b1", "b7"]}
+    with pytest.raises(ConfigError, match="decontaminate_against: unknown benchmark 'b7'"):
         Plan(cfg)

@@ -41,7 +41,8 @@ def _tokenizer_model(name):
 
 def dataset_inputs(wildcards):
     inputs = _source_inputs("datasets", wildcards.dataset)
-    inputs.update({f"decontam_{b}": f"results/benchmarks/{b}.jsonl" for b in PLAN.benchmarks()})
+    # the dataset's own reference set (datasets.<d>.decontaminate_against), not the active protocols'
+    inputs.update({f"decontam_{b}": f"results/benchmarks/{b}.jsonl" for b in PLAN.decontamination_set(wildcards.dataset)})
     tok = _tokenizer_model(wildcards.dataset)
     if tok:
         inputs["tokenizer_model"] = PLAN.model_record(tok)

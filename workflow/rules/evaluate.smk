@@ -24,6 +24,7 @@ for _p in PLAN.protocols():
             protocol_name=_p,
             benchmarks=_benches,
             family=lambda w: PLAN.family(PLAN.subject_model(w.subject)),
+            model=lambda w: PLAN.subject_model(w.subject),  # a protocol's max_tokens_by_model
             backend=EVAL.get("backend", "vllm"),
             seed=EVAL.get("seed", 0),
             limit=EVAL.get("limit"),
@@ -76,6 +77,7 @@ rule metrics:
     params:
         protocol=lambda w: config["protocols"][w.protocol],
         family=lambda w: PLAN.family(PLAN.subject_model(w.subject)),
+        model=lambda w: PLAN.subject_model(w.subject),
     resources:
         **res("grade"),
     log:

@@ -41,6 +41,8 @@ PARAMS: dict[str, dict[str, Param]] = {
         "neg_weight": Param(0.25, "float", "alpha weighting all-negative groups (LENS §5.1 'Final Objective'; paper 0.25)", minimum=0.0),
         "mode": Param("full", "choice", "full | mixed_only | negative_only (LENS App. D.2 ablation)",
                       choices=("full", "mixed_only", "negative_only")),
+        "d_imp": Param("pibar", "choice", "probability inside eq. 14's D_imp: pibar (length-normalised, as in the rest "
+                       "of §5.1; default) | raw (eq. 14's sequence probability pi_old)", choices=("pibar", "raw")),
         "eps": _EPS,
     },
     "egpo": {

@@ -9,7 +9,8 @@
     download_source(spec, out_dir)                        (re-exported from sources; a localrule)
 
 ``spec`` is the config entry (``datasets.<name>`` / ``benchmarks.<name>`` in config/datasets.yaml).
-``decontam`` maps benchmark name -> its normalized JSONL; ``snapshots`` maps a source name -> the
+``decontam`` maps benchmark name -> its normalized JSONL; when the spec has ``decontaminate_against``
+(the dataset's own reference set, config/datasets.yaml) exactly those benchmarks are used. ``snapshots`` maps a source name -> the
 directory a download localrule wrote for it (compute nodes read those instead of the Hub).
 """
 
@@ -30,7 +31,7 @@ from rlvr_repro.data.verl_format import CANONICAL_FAMILY, render_family, write_e
 from rlvr_repro.io import sha256_file, write_json, write_jsonl
 
 BUILDERS = {"math_train": math_train.build, "dapo": dapo.build, "openr1_stable": openr1.build, "mix": mixes.build}
-DATASET_KEYS = {"builder", "sources", "params", "seed", "description"}
+DATASET_KEYS = {"builder", "sources", "params", "seed", "description", "decontaminate_against"}
 BENCHMARK_KEYS = {"source", "loader", "select", "description"}
 
 __all__ = ["build_dataset", "build_benchmark", "render_family", "write_local_fixtures", "download_source",
@@ -48,7 +49,15 @@ def build_dataset(name: str, spec: dict, out_dir: Path, *, decontam: dict[str, P
         spec = {**spec, "sources": {k: with_snapshot(v, snapshots.get(k)) for k, v in spec["sources"].items()}}
     seed = spec.get("seed", 0)
     manifest = Manifest(name, spec["builder"], seed=seed, params=spec.get("params") or {})
-    references = load_references(decontam or {})
+    decontam = dict(decontam or {})
+    wanted = spec.get("decontaminate_against")
+    if wanted is not None:  # the dataset's own reference set: exactly these benchmark files
+        missing = sorted(set(wanted) - set(decontam))
+        if missing:
+            raise DataError(name, f"decontaminate_against lists {missing} but no benchmark file was given for them",
+                            field="decontaminate_against")
+        decontam = {b: decontam[b] for b in wanted}
+    references = load_references(decontam)
     manifest.note("decontamination_sets", {b: {"rows": len(p), "sha256": sha256_file(Path(decontam[b]))}
                                            for b, p in references.items()})
     ctx = BuildContext(name, manifest, seed, references, progress)

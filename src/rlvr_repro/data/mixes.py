@@ -1,15 +1,16 @@
 """Training mixes: several sources, each optionally subsampled, concatenated (LENS §6 / App. D).
 
 LENS trains on "the MATH training set of 7,500 samples with a random subset of 17,500 samples from
-DAPO" and, second, on MATH + NuminaMath-1.5 (the Numina share is not stated; our default
-subsample size is a config key). Spec::
+DAPO" (more than DAPO's ~17.4k unique prompts: config/datasets.yaml takes all of them, size null)
+and, second, on MATH + NuminaMath-1.5 (the Numina share is not stated; our default subsample size is
+a config key). Spec::
 
     builder: mix
     sources: {math: {...}, dapo: {...}}
     params:
       components:                      # one per source, in this order
         math: {kind: math_train}       # size absent/null: every row
-        dapo: {kind: dapo, size: 17500}
+        dapo: {kind: dapo, size: null}
         # numina: {kind: numina, size: 17500, params: {require_valid: true}}
 
 Each component is built by its own builder's row function (unwrap, dedup, filters, all counted),

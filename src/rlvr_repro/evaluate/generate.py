@@ -157,8 +157,9 @@ def _generate_one(engine, rows: list[dict], out_path: Path, *, settings: dict, f
             missing = [row for row in chunk if str(row["id"]) not in done]
             if not missing:
                 continue
-            prompts = [render_prompt(engine.tokenizer, build_messages(row["problem"], family,
-                                                                      choices=row.get("choices")), family)
+            template = settings.get("prompt_template", "default")
+            prompts = [render_prompt(engine.tokenizer, build_messages(row["problem"], family, choices=row.get("choices"),
+                                                                      template=template), family)
                        for row in chunk]
             seeds = [problem_seed(seed, bench, str(row["id"])) for row in chunk]
             outputs = engine.generate(prompts, settings, seeds)
@@ -208,13 +209,14 @@ def merge_shards(out_path: str | Path, rows: list[dict], world: int) -> None:
 
 def generate_benchmarks(model_dir: str | Path, jobs: Sequence[tuple[str | Path, str | Path]], *,
                         backend: str, family: str, protocol: dict, seed: int | None = None,
-                        resources: dict | None = None, limit: int | None = None,
+                        model: str | None = None, resources: dict | None = None, limit: int | None = None,
                         batch_size: int | None = None, shard: tuple[int, int] | None = None,
                         engine: Any = None, progress: bool = True) -> list[dict]:
     """Generate every job's benchmark with one engine. Returns one summary dict per job.
 
     ``protocol`` is a protocol mapping (validated here; ``name`` optional); each benchmark's
-    settings come from :func:`rlvr_repro.evaluate.protocols.resolve` for ``family``. ``seed``
+    settings come from :func:`rlvr_repro.evaluate.protocols.resolve` for ``family`` and the configured
+    ``model`` name (a protocol's ``max_tokens_by_model``; None = by family only). ``seed``
     defaults to the protocol's seed. ``limit`` keeps the first problems of each benchmark.
     ``engine`` injects a ready backend (tests); otherwise one is built from ``backend``.
     """
@@ -225,7 +227,7 @@ def generate_benchmarks(model_dir: str | Path, jobs: Sequence[tuple[str | Path, 
     batch = int(batch_size or DEFAULT_BATCH[backend])
     jobs = [(Path(b), Path(o)) for b, o in jobs]
     loaded = [load_benchmark_rows(b, limit) for b, _ in jobs]
-    settings = [resolve(protocol, rows[0]["benchmark"], family) for rows in loaded]
+    settings = [resolve(protocol, rows[0]["benchmark"], family, model) for rows in loaded]
     fingerprints = [{"model": str(Path(model_dir).resolve()), "backend": backend, "family": family,
                      "settings": s, "seed": seed, "batch_size": batch, "limit": limit}
                     for s in settings]
@@ -233,8 +235,8 @@ def generate_benchmarks(model_dir: str | Path, jobs: Sequence[tuple[str | Path, 
     _, dp = resolve_parallelism(backend, resources)
     if shard is None and dp > 1 and engine is None:
         return _run_data_parallel(model_dir, jobs, loaded, backend=backend, family=family,
-                                  protocol=protocol, seed=seed, resources=resources, limit=limit,
-                                  batch=batch, world=dp)
+                                  protocol=protocol, seed=seed, model=model, resources=resources,
+                                  limit=limit, batch=batch, world=dp)
     shard = shard or (0, 1)
     pending = [k for k, (_, out) in enumerate(jobs) if not _shard_path(out, shard).exists()]
     own_engine = engine is None and bool(pending)
@@ -258,7 +260,7 @@ def _visible_devices(world: int, tp: int) -> list[str | None]:
     return [",".join(devices[r * tp:(r + 1) * tp]) for r in range(world)]
 
 
-def _run_data_parallel(model_dir, jobs, loaded, *, backend, family, protocol, seed, resources,
+def _run_data_parallel(model_dir, jobs, loaded, *, backend, family, protocol, seed, model, resources,
                        limit, batch, world) -> list[dict]:
     """One process per data-parallel rank (each resumable), then merge the shards."""
     tp, _ = resolve_parallelism(backend, resources)
@@ -268,7 +270,7 @@ def _run_data_parallel(model_dir, jobs, loaded, *, backend, family, protocol, se
     for rank, devices in enumerate(_visible_devices(world, tp)):
         spec = {"model_dir": str(model_dir), "jobs": [[str(b), str(o)] for b, o in jobs],
                 "backend": backend, "family": family, "protocol": protocol, "seed": seed,
-                "resources": shard_resources, "limit": limit, "batch_size": batch,
+                "model": model, "resources": shard_resources, "limit": limit, "batch_size": batch,
                 "shard": [rank, world]}
         env = dict(os.environ)
         if devices is not None and backend == "vllm":
@@ -292,7 +294,7 @@ def main() -> None:
     spec = json.loads(sys.stdin.read())
     generate_benchmarks(spec["model_dir"], [tuple(j) for j in spec["jobs"]], backend=spec["backend"],
                         family=spec["family"], protocol=spec["protocol"], seed=spec["seed"],
-                        resources=spec["resources"], limit=spec["limit"],
+                        model=spec.get("model"), resources=spec["resources"], limit=spec["limit"],
                         batch_size=spec["batch_size"], shard=tuple(spec["shard"]))
 
 

@@ -7,6 +7,11 @@ A protocol (``config/protocols.yaml``, top-level ``protocols:``) is a mapping::
     k_list: [int]                  pass@k values to report (default 1, 2, 4, ..., n)
     trials: int | null             EGPO-style independent trials (trial t = sample t)
     max_tokens: int | {default: int, <family>: int}   per model family (prompts.FAMILIES)
+    max_tokens_by_model: {model: int}   per configured model, over max_tokens (Qwen2.5-7B shares
+                                   the qwen_math prompt family with Qwen2.5-Math-1.5B, not its length)
+    prompt_template: default | evalscope   how a problem becomes a prompt (rlvr_repro.prompts.TEMPLATES)
+    eval_every: int | null         evaluate every N training steps (rlvr_repro.plan checks the checkpoints)
+    curve_ema: float in [0, 1) | null   report side: EMA factor of accuracy-vs-step curves
     seed: int                      base seed; each problem's seed is derived from it
     benchmarks: [name]             benchmarks evaluated under this protocol (keys of the config's
                                    ``benchmarks:`` mapping; their ``loader`` names the grader)
@@ -25,10 +30,11 @@ import yaml
 
 import re
 
-from rlvr_repro.prompts import FAMILIES
+from rlvr_repro.prompts import FAMILIES, TEMPLATES
 
 SAMPLING_KEYS = ("temperature", "top_p", "top_k", "n", "k_list", "trials", "max_tokens")
-TOP_KEYS = SAMPLING_KEYS + ("seed", "benchmarks", "overrides", "paper", "description")
+TOP_KEYS = SAMPLING_KEYS + ("seed", "benchmarks", "overrides", "paper", "description", "max_tokens_by_model",
+                            "prompt_template", "eval_every", "curve_ema")
 NAME_RE = re.compile(r"^[a-z0-9_]+$")
 
 
@@ -105,6 +111,20 @@ def validate_protocol(name: str, spec: dict) -> dict:
             raise ProtocolError(f"{where}.benchmarks: {b!r} is not a benchmark name ({NAME_RE.pattern})")
     if "seed" in spec and not _is_int(spec["seed"]):
         raise ProtocolError(f"{where}.seed: must be an int, got {spec['seed']!r}")
+    by_model = spec.get("max_tokens_by_model") or {}
+    if not isinstance(by_model, dict):
+        raise ProtocolError(f"{where}.max_tokens_by_model: must be a mapping model -> int")
+    for model, v in by_model.items():
+        if not (_is_int(v) and v >= 1):
+            raise ProtocolError(f"{where}.max_tokens_by_model.{model}: must be an int >= 1, got {v!r}")
+    if spec.get("prompt_template", "default") not in TEMPLATES:
+        raise ProtocolError(f"{where}.prompt_template: must be one of {list(TEMPLATES)}, got {spec['prompt_template']!r}")
+    every = spec.get("eval_every")
+    if every is not None and not (_is_int(every) and every >= 1):
+        raise ProtocolError(f"{where}.eval_every: must be null or an int >= 1, got {every!r}")
+    ema = spec.get("curve_ema")
+    if ema is not None and not (_is_num(ema) and 0 <= ema < 1):
+        raise ProtocolError(f"{where}.curve_ema: must be null or a number in [0, 1), got {ema!r}")
     overrides = spec.get("overrides") or {}
     if not isinstance(overrides, dict):
         raise ProtocolError(f"{where}.overrides: must be a mapping benchmark -> settings")
@@ -118,16 +138,19 @@ def validate_protocol(name: str, spec: dict) -> dict:
             raise ProtocolError(f"{where}.overrides.{bench}: unknown key(s) {bad}; allowed: {list(SAMPLING_KEYS)}")
         _check_sampling(f"{where}.overrides.{bench}", ov)
     out = {"name": name, "top_p": 1.0, "top_k": -1, "k_list": None, "trials": None, "seed": 0,
-           "overrides": {}, **spec}
+           "overrides": {}, "max_tokens_by_model": {}, "prompt_template": "default", "eval_every": None,
+           "curve_ema": None, **spec}
     for bench in benches:  # every (benchmark, family) must resolve to coherent settings
         for family in FAMILIES:
             resolve(out, bench, family)
     return out
 
 
-def resolve(protocol: dict, benchmark: str, family: str) -> dict:
-    """Concrete settings for one benchmark and model family:
-    ``{name, benchmark, temperature, top_p, top_k, n, k_list, trials, max_tokens, seed}``."""
+def resolve(protocol: dict, benchmark: str, family: str, model: str | None = None) -> dict:
+    """Concrete settings for one benchmark, model family and (optionally) configured model name:
+    ``{name, benchmark, temperature, top_p, top_k, n, k_list, trials, max_tokens, prompt_template, seed}``.
+    ``max_tokens`` is ``max_tokens_by_model[model]`` when the protocol names the model, else the
+    benchmark override / family entry / default."""
     where = f"protocols.{protocol.get('name', '?')}"
     if family not in FAMILIES:
         raise ProtocolError(f"unknown model family {family!r}; expected one of {FAMILIES}")
@@ -146,10 +169,14 @@ def resolve(protocol: dict, benchmark: str, family: str) -> dict:
         if family not in mt and "default" not in mt:
             raise ProtocolError(f"{where}.max_tokens: no entry for family {family!r} and no 'default'")
         mt = mt.get(family, mt.get("default"))
+    by_model = protocol.get("max_tokens_by_model") or {}
+    if model is not None and model in by_model:
+        mt = by_model[model]
     return {"name": protocol.get("name"), "benchmark": benchmark,
             "temperature": float(merged["temperature"]), "top_p": float(merged["top_p"]),
             "top_k": int(merged["top_k"]), "n": int(n), "k_list": sorted(set(k_list)),
-            "trials": merged["trials"], "max_tokens": int(mt), "seed": int(protocol.get("seed", 0))}
+            "trials": merged["trials"], "max_tokens": int(mt),
+            "prompt_template": protocol.get("prompt_template") or "default", "seed": int(protocol.get("seed", 0))}
 
 
 def load_protocols(path: str | Path) -> dict[str, dict]:

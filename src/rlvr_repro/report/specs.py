@@ -5,8 +5,11 @@ columns (benchmark × metric), which checkpoint (last, best, a fixed step, or al
 decorate it (Avg columns, bold best, ± std, delta vs the base model). ``config/tables.yaml`` holds the
 specs under ``tables:`` (part of the Snakemake config). ``config/paper_numbers.yaml`` is a plain input
 file of the table rule, not Snakemake config: ``labels:`` (the names the papers print for our models,
-methods and benchmarks) and ``paper_numbers:`` (numbers transcribed from the papers for the
-cross-check columns, each row tied to the line of the paper text it comes from).
+methods and benchmarks), ``paper_numbers:`` (numbers transcribed from the papers for the
+cross-check columns, each row tied to the line of the paper text it comes from; a row's ``note`` is
+printed under any table that shows it) and ``reference_values:`` (single paper numbers that are not
+a results-table cell -- a diagnostic table, a figure's point -- keyed "{paper}/{table or figure}", each
+tied to its line, or ``null`` with a ``reason`` when the number did not survive the paper's text).
 ``workflow/schemas/tables.schema.yaml`` mirrors the checks here (its root validates the ``tables``
 list; ``$defs`` hold the paper_numbers.yaml document); a test keeps the two in step.
 """
@@ -85,7 +88,7 @@ _SPEC_KEYS = {
     "benchmarks": (True, (str, list)), "metrics": (True, list), "models": (True, (str, list)),
     "methods": (True, (str, list)), "methods_by_model": (False, dict), "datasets": (False, list),
     "step": (False, (str, int)), "avg": (False, bool), "bold": (False, bool), "std": (False, bool),
-    "delta_vs_base": (False, bool), "labels": (False, dict),
+    "delta_vs_base": (False, bool), "labels": (False, dict), "note": (False, str),
 }
 
 
@@ -109,6 +112,7 @@ class TableSpec:
     std: bool = True
     delta_vs_base: bool = False
     labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    note: str | None = None               # printed with the table's notes (a reading, a caveat)
 
     @property
     def id(self) -> str:
@@ -173,7 +177,7 @@ class TableSpec:
             methods=names("methods"), methods_by_model=by_model,
             datasets=tuple(datasets) if datasets is not None else None, step=step,
             avg=entry.get("avg", False), bold=entry.get("bold", True), std=entry.get("std", True),
-            delta_vs_base=entry.get("delta_vs_base", False), labels=labels,
+            delta_vs_base=entry.get("delta_vs_base", False), labels=labels, note=entry.get("note"),
         )
 
 
@@ -187,6 +191,7 @@ class PaperRow:
     line: int
     values: tuple[float | None, ...]
     std: tuple[float | None, ...] | None = None
+    note: str | None = None               # e.g. a printed number that does not add up; shown under the table
 
 
 @dataclass(frozen=True)
@@ -222,7 +227,7 @@ def _paper_table(key: str, entry: Mapping) -> PaperTable:
         raise ReportInputError(f"{where}: needs exactly the keys {sorted(allowed)}")
     columns = tuple(entry["columns"])
     rows = []
-    row_keys = {"model", "method", "paper_row", "line", "values", "std"}
+    row_keys = {"model", "method", "paper_row", "line", "values", "std", "note"}
     for i, row in enumerate(entry["rows"]):
         rw = f"{where}.rows[{i}]"
         if not isinstance(row, Mapping):
@@ -238,11 +243,66 @@ def _paper_table(key: str, entry: Mapping) -> PaperTable:
             for v in row.get(vkey) or ():
                 if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
                     raise ReportInputError(f"{rw}: {vkey} entry {v!r} is not a number")
+        if "note" in row and (not isinstance(row["note"], str) or not row["note"].strip()):
+            raise ReportInputError(f"{rw}: note must be a non-empty string")
         rows.append(PaperRow(
             model=row["model"], method=row["method"], paper_row=row["paper_row"], line=int(row["line"]),
-            values=tuple(row["values"]), std=tuple(row["std"]) if "std" in row else None,
+            values=tuple(row["values"]), std=tuple(row["std"]) if "std" in row else None, note=row.get("note"),
         ))
     return PaperTable(source=entry["source"], file=entry["file"], columns=columns, rows=tuple(rows))
+
+
+@dataclass(frozen=True)
+class ReferenceValue:
+    """One number a paper states outside its results tables (or ``value`` None with a ``reason``)."""
+
+    quantity: str                          # what is measured, e.g. "kappa_B x 1e3", "auc_answer_entropy"
+    paper_row: str                         # the label (row name, grid point) as printed on ``line``
+    line: int
+    value: float | None
+    model: str | None = None
+    method: str | None = None
+    params: Mapping[str, float] = field(default_factory=dict)
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class ReferenceSet:
+    """``reference_values["{paper}/{target}"]``: the paper's numbers for one diagnostic table or figure."""
+
+    source: str
+    file: str
+    values: tuple[ReferenceValue, ...]
+
+
+_REFERENCE_KEYS = {"quantity", "paper_row", "line", "value", "model", "method", "params", "reason"}
+TARGET_PATTERN = re.compile(r"^[a-z0-9_]+/[a-z0-9_]+$")
+
+
+def _reference_set(key: str, entry: Mapping) -> ReferenceSet:
+    where = f"reference_values[{key}]"
+    if not TARGET_PATTERN.match(key):
+        raise ReportInputError(f"{where}: key must be '{{paper}}/{{table or figure}}' ({TARGET_PATTERN.pattern})")
+    if not isinstance(entry, Mapping) or set(entry) != {"source", "file", "values"}:
+        raise ReportInputError(f"{where}: needs exactly the keys ['file', 'source', 'values']")
+    values = []
+    for i, v in enumerate(entry["values"]):
+        vw = f"{where}.values[{i}]"
+        if not isinstance(v, Mapping) or set(v) - _REFERENCE_KEYS:
+            raise ReportInputError(f"{vw}: a mapping with keys from {sorted(_REFERENCE_KEYS)}")
+        for req in ("quantity", "paper_row", "line", "value"):
+            if req not in v:
+                raise ReportInputError(f"{vw}: missing key {req!r}")
+        value = v["value"]
+        if value is None:
+            if not isinstance(v.get("reason"), str) or not v["reason"].strip():
+                raise ReportInputError(f"{vw}: value null needs a reason (why the paper's number is unavailable)")
+        elif isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ReportInputError(f"{vw}: value {value!r} is not a number or null")
+        values.append(ReferenceValue(quantity=v["quantity"], paper_row=v["paper_row"], line=int(v["line"]),
+                                     value=value, model=v.get("model"), method=v.get("method"),
+                                     params=dict(v.get("params") or {}), reason=v.get("reason")))
+    return ReferenceSet(source=entry["source"], file=entry["file"], values=tuple(values))
 
 
 @dataclass(frozen=True)
@@ -252,6 +312,7 @@ class ReportConfig:
     tables: tuple[TableSpec, ...]
     labels: Labels
     paper_numbers: Mapping[str, PaperTable]
+    reference_values: Mapping[str, ReferenceSet] = field(default_factory=dict)
 
 
 def _read_yaml(path: Path, key: str) -> dict:
@@ -265,9 +326,11 @@ def _read_yaml(path: Path, key: str) -> dict:
 
 
 def parse_report_config(tables: object, labels: Mapping | None = None,
-                        paper_numbers: Mapping | None = None) -> ReportConfig:
+                        paper_numbers: Mapping | None = None,
+                        reference_values: Mapping | None = None) -> ReportConfig:
     """Build a ReportConfig from the ``tables`` list (Snakemake's ``config["tables"]``) and,
-    optionally, the ``labels`` and ``paper_numbers`` mappings of config/paper_numbers.yaml."""
+    optionally, the ``labels``, ``paper_numbers`` and ``reference_values`` mappings of
+    config/paper_numbers.yaml."""
     if not isinstance(tables, list):
         raise ReportInputError("config key 'tables' must be a list of table specs")
     specs = tuple(TableSpec.from_dict(entry, f"tables[{i}]") for i, entry in enumerate(tables))
@@ -283,8 +346,9 @@ def parse_report_config(tables: object, labels: Mapping | None = None,
     missing = sorted(set(numbers) - set(ids))
     if missing:
         raise ReportInputError(f"paper_numbers: no table spec for {missing}")
+    references = {key: _reference_set(key, entry) for key, entry in (reference_values or {}).items()}
     return ReportConfig(tables=specs, labels=Labels(**{k: dict(v) for k, v in labels.items()}),
-                        paper_numbers=numbers)
+                        paper_numbers=numbers, reference_values=references)
 
 
 def load_report_config(tables_yaml: Path, paper_numbers_yaml: Path | None = None) -> ReportConfig:
@@ -294,7 +358,7 @@ def load_report_config(tables_yaml: Path, paper_numbers_yaml: Path | None = None
     if paper_numbers_yaml is None:
         return parse_report_config(tables)
     extra = _read_yaml(paper_numbers_yaml, "paper_numbers")
-    unknown = set(extra) - {"labels", "paper_numbers"}
+    unknown = set(extra) - {"labels", "paper_numbers", "reference_values"}
     if unknown:
         raise ReportInputError(f"{paper_numbers_yaml}: unknown top-level key(s) {sorted(unknown)}")
-    return parse_report_config(tables, extra.get("labels"), extra["paper_numbers"])
+    return parse_report_config(tables, extra.get("labels"), extra["paper_numbers"], extra.get("reference_values"))

@@ -88,6 +88,7 @@ class ResultTable:
     missing: list[str]
     has_paper: bool
     paper_decimals: int = 2               # how the paper prints its numbers (its "paper" columns)
+    paper_notes: list[str] = field(default_factory=list)   # notes of the paper rows this table shows
 
     @property
     def column_ids(self) -> list[str]:
@@ -248,6 +249,10 @@ def build_table(metrics: pd.DataFrame, spec: TableSpec, *, labels: Labels | None
     table = ResultTable(spec, columns, avg_columns, rows, labels, [], paper is not None,
                         paper.decimals if paper is not None else 2)
     table.missing = _missing(rows, table.column_ids, labels)
+    if paper is not None:
+        shown = {(r.model, r.method) for r in rows}
+        table.paper_notes = [f"{labels.model(p.model)} / {labels.method(p.method)}: {p.note}"
+                             for p in paper.rows if p.note and (p.model, p.method) in shown]
     if warn and table.missing:
         shown = "\n  ".join(table.missing[:50])
         more = f"\n  ... and {len(table.missing) - 50} more" if len(table.missing) > 50 else ""

@@ -175,7 +175,9 @@ def _notes(table: ResultTable) -> str:
     if table.has_paper:
         parts.append("'paper' columns: the number the paper reports (config/paper_numbers.yaml)")
     parts.append(f"{MISSING}: not evaluated" + (f" ({len(table.missing)} cell(s))" if table.missing else ""))
-    return "; ".join(parts) + "."
+    text = "; ".join(parts) + "."
+    extra = ([spec.note.strip()] if spec.note else []) + [f"Paper: {n}" for n in table.paper_notes]
+    return " ".join([text, *(e if e.endswith(".") else e + "." for e in extra)])
 
 
 def _escape_md(text: str) -> str:
