@@ -10,14 +10,11 @@ Families (the papers' models):
   qwen3       Qwen3 base/instruct in non-thinking mode (ACE evaluates Qwen3-8B-Base that way).
   llama31     Llama-3.1-Instruct: instruction appended to the user turn.
   r1_distill  DeepSeek-R1-Distill-Qwen: no system prompt, DeepSeek's recommended user suffix.
-<<<<<<< HEAD
   generic     any other chat model: the boxed instruction appended to the user turn.
   short_answer  a small chat model that cannot finish a worked solution in its budget (the local
               SmolLM2-135M): "Give only the final answer as a number." appended to the user turn.
               Graded like every family (boxed, then "answer is", then the last number), so a bare
               "7" is read as the answer.
-=======
-  generic     any other chat model (the local SmolLM2): instruction appended to the user turn.
 
 Templates (``template=``; a protocol's ``prompt_template``), orthogonal to the family:
   default     the family's prompt above (the one training uses).
@@ -27,15 +24,14 @@ Templates (``template=``; a protocol's ``prompt_template``), orthogonal to the f
               ``{question}\nPlease reason step by step, and put your final answer within \boxed{}.``;
               multiple choice (mmlu adapter): ``MultipleChoiceTemplate.SINGLE_ANSWER_COT`` with choices
               as ``A) ...`` lines. The chat template and ``chat_template_kwargs`` still come from the family.
->>>>>>> i9-protocol
 """
 
 from __future__ import annotations
 
 BOXED_INSTRUCTION = "Please reason step by step, and put your final answer within \\boxed{}."
 
-<<<<<<< HEAD
 FAMILIES = ("qwen_math", "qwen3", "llama31", "r1_distill", "generic", "short_answer")
+TEMPLATES = ("default", "evalscope")
 
 # Measured on SmolLM2-135M-Instruct (fp32, T = 1, 16 new tokens, the real grader, 4 x 48 problems
 # each): "What is 3 + 4?" + this instruction scores 22 % (+), 20 % (-), 28 % (*) on single digits and
@@ -44,9 +40,7 @@ FAMILIES = ("qwen_math", "qwen3", "llama31", "r1_distill", "generic", "short_ans
 # 48-token budget and scores ~4 %. So the local run starts at the edge of the model, where RL learns.
 SHORT_ANSWER_INSTRUCTION = "Give only the final answer as a number."
 SHORT_CHOICE_INSTRUCTION = "Give only the letter of the correct option."
-=======
-FAMILIES = ("qwen_math", "qwen3", "llama31", "r1_distill", "generic")
-TEMPLATES = ("default", "evalscope")
+
 
 # evalscope v1.4.2: evalscope/benchmarks/math_500/math_500_adapter.py (and aime24, minerva_math, gsm8k):
 # prompt_template='{question}\nPlease reason step by step, and put your final answer within \\boxed{{}}.'
@@ -56,7 +50,6 @@ EVALSCOPE_CHOICE_TEMPLATE = (
     "Answer the following multiple choice question. The last line of your response should be of the following "
     "format: 'ANSWER: [LETTER]' (without quotes) where [LETTER] is one of {letters}. Think step by step before "
     "answering.\n\n{question}\n\n{choices}")
->>>>>>> i9-protocol
 
 
 def evalscope_messages(problem: str, *, choices: list[str] | None = None) -> list[dict]:
@@ -77,15 +70,10 @@ def build_messages(problem: str, family: str, *, choices: list[str] | None = Non
                    template: str = "default") -> list[dict]:
     """Chat messages for one problem. ``choices`` (multiple choice, MMLU-STEM) are listed as A-D.
 
-<<<<<<< HEAD
-    The instruction asks for a final ``\\boxed{}`` answer (what every grader in
-    ``rlvr_repro.evaluate.grading`` extracts first), except ``short_answer``, which asks for the bare
-    answer (the graders fall back to the last number / option letter).
-=======
-    The default template always asks for a final ``\\boxed{}`` answer, which is what every grader in
-    ``rlvr_repro.evaluate.grading`` extracts first. ``template="evalscope"`` gives evalscope's prompt
-    (:func:`evalscope_messages`) for any family.
->>>>>>> i9-protocol
+    The default template asks for a final ``\\boxed{}`` answer (what every grader in
+    ``rlvr_repro.evaluate.grading`` extracts first), except the ``short_answer`` family, which asks
+    for the bare answer (the graders fall back to the last number / option letter).
+    ``template="evalscope"`` gives evalscope's prompt (:func:`evalscope_messages`) for any family.
     """
     if family not in FAMILIES:
         raise ValueError(f"unknown prompt family {family!r}; expected one of {FAMILIES}")
