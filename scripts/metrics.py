@@ -1,5 +1,5 @@
 """Snakemake entry point: metrics.json of one evaluation cell (rlvr_repro.evaluate.metrics)."""
-from rlvr_repro.evaluate.metrics import summarize
+from rlvr_repro.evaluate.metrics import paired_lift, summarize
 from rlvr_repro.evaluate.protocols import resolve, validate_protocol
 from rlvr_repro.io import read_jsonl, write_json
 from rlvr_repro.models import model_dir
@@ -12,4 +12,7 @@ with logged(snakemake.log[0]):
     protocol = validate_protocol(w.protocol, dict(snakemake.params.protocol))
     settings = resolve(protocol, w.benchmark, snakemake.params.family, snakemake.params.model)
     metrics = summarize(grades, bench, settings, benchmark=w.benchmark, subject=w.subject, step=int(w.step))
+    if "base_grades" in snakemake.input.keys():  # a trained checkpoint: its gain over the base model
+        metrics["lift_vs_base"] = paired_lift(grades, read_jsonl(snakemake.input.base_grades),
+                                              base_subject=snakemake.params.base_subject)
     write_json(snakemake.output[0], metrics)

@@ -52,3 +52,15 @@ localrules:
     models,
     train,
     evaluate,
+
+
+def metrics_inputs(wildcards):
+    """A cell's grades; a trained checkpoint's cell also reads the base model's grades of the same
+    benchmark, for the paired lift (rlvr_repro.evaluate.metrics.paired_lift)."""
+    cell = f"results/eval/{wildcards.protocol}/{wildcards.subject}/step_{wildcards.step}/{wildcards.benchmark}"
+    inputs = {"grades": f"{cell}/grades.jsonl", "generations": f"{cell}/generations.jsonl",
+              "benchmark": f"results/benchmarks/{wildcards.benchmark}.jsonl"}
+    if not wildcards.subject.startswith(BASE_PREFIX):
+        base = BASE_PREFIX + PLAN.subject_model(wildcards.subject)
+        inputs["base_grades"] = f"results/eval/{wildcards.protocol}/{base}/step_0/{wildcards.benchmark}/grades.jsonl"
+    return inputs

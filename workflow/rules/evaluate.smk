@@ -67,9 +67,7 @@ rule grade:
 
 rule metrics:
     input:
-        grades="results/eval/{protocol}/{subject}/step_{step}/{benchmark}/grades.jsonl",
-        generations="results/eval/{protocol}/{subject}/step_{step}/{benchmark}/generations.jsonl",
-        benchmark="results/benchmarks/{benchmark}.jsonl",
+        unpack(metrics_inputs),
     output:
         "results/eval/{protocol}/{subject}/step_{step}/{benchmark}/metrics.json",
     wildcard_constraints:
@@ -78,6 +76,7 @@ rule metrics:
         protocol=lambda w: config["protocols"][w.protocol],
         family=lambda w: PLAN.family(PLAN.subject_model(w.subject)),
         model=lambda w: PLAN.subject_model(w.subject),
+        base_subject=lambda w: BASE_PREFIX + PLAN.subject_model(w.subject),
     resources:
         **res("grade"),
     log:

@@ -102,6 +102,34 @@ def bootstrap_ci(values: Sequence[float], *, n_boot: int = 1000, alpha: float = 
     return float(lo), float(hi)
 
 
+def paired_lift(run_grades: Sequence[dict], base_grades: Sequence[dict], *, base_subject: str,
+                n_boot: int = 2000, seed: int = 0) -> dict:
+    """Accuracy gain of a checkpoint over the base model on the same problems, with a paired
+    bootstrap CI: d_i = avg@n_i(run) - avg@n_i(base) per problem i, lift = mean(d), and the 95 %
+    interval of the mean of d over ``n_boot`` resamples of problems (:func:`bootstrap_ci`).
+    Pairing removes the between-problem variance both models share, so the interval is about the
+    *change*, not about how hard the benchmark is. Every problem must be graded on both sides."""
+    def by_id(rows, side):
+        out = {}
+        for r, row in enumerate(rows):
+            c = row.get("correct")
+            if not isinstance(c, list) or not c:
+                raise ValueError(f"{side} grades row {r} (id {row.get('id')!r}) has no samples")
+            out[str(row.get("id"))] = float(np.mean([bool(x) for x in c]))
+        return out
+
+    run, base = by_id(run_grades, "run"), by_id(base_grades, "base")
+    if set(run) != set(base):
+        only_run, only_base = sorted(set(run) - set(base)), sorted(set(base) - set(run))
+        raise ValueError(f"paired lift: problems differ (only in the run: {only_run[:5]}, "
+                         f"only in the base {base_subject}: {only_base[:5]})")
+    ids = sorted(run)
+    diffs = [run[i] - base[i] for i in ids]
+    lo, hi = bootstrap_ci(diffs, n_boot=n_boot, seed=seed)
+    return {"base_subject": base_subject, "lift": float(np.mean(diffs)), "ci95": [lo, hi],
+            "n_problems": len(ids), "n_boot": n_boot}
+
+
 def trials_summary(correct: Sequence[Sequence[bool]], n_trials: int) -> dict:
     """EGPO's protocol: trial t is sample t of every problem (independent samples, seeded
     per problem); report the mean over trials of the trial accuracy and its standard error."""

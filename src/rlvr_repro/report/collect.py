@@ -32,6 +32,7 @@ from tqdm import tqdm
 BASE_PREFIX = "base-"
 BASE_METHOD = "base"
 FULL_SET = "all"
+LIFT = "lift@n"  # avg@n minus the base model's, paired over problems (+ "_lo"/"_hi": its 95 % CI)
 
 # Run ids are "{model}-{dataset}-{method}-s{seed}" (config/config.yaml); names never contain "-".
 RUN_ID_PATTERN = re.compile(
@@ -133,6 +134,13 @@ def _pass_at_k(block: Mapping, n: int, source: str, where: str) -> dict[str, flo
     return out
 
 
+def _lift_number(value, key: str, source: str) -> float:
+    """A difference of two fractions: in [-1, 1]."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not -1.0 <= float(value) <= 1.0:
+        raise ReportInputError(f"{source}: key '{key}' must be a number in [-1, 1], got {value!r}")
+    return float(value)
+
+
 def read_metrics_file(path: Path) -> tuple[dict, list[tuple[str, str, float]]]:
     """Validate one metrics.json; return (header, [(subset, metric, value), ...]).
 
@@ -175,6 +183,17 @@ def read_metrics_file(path: Path) -> tuple[dict, list[tuple[str, str, float]]]:
         if trials.get("stderr") is not None:
             values.append((FULL_SET, "mean_pass1_stderr",
                            _number(trials["stderr"], "trials.stderr", source, fraction=True)))
+    lift = data.get("lift_vs_base")
+    if lift is not None:  # a trained checkpoint's paired gain over the base model (metrics.paired_lift)
+        if not isinstance(lift, dict):
+            raise ReportInputError(f"{source}: key 'lift_vs_base' must be an object or null")
+        ci = _require(lift, "ci95", list, source, "lift_vs_base.")
+        if len(ci) != 2:
+            raise ReportInputError(f"{source}: key 'lift_vs_base.ci95' must be [lo, hi], got {ci!r}")
+        values.append((FULL_SET, LIFT, _lift_number(_require(lift, "lift", (int, float), source, "lift_vs_base."),
+                                                    "lift_vs_base.lift", source)))
+        values += [(FULL_SET, f"{LIFT}_{side}", _lift_number(v, f"lift_vs_base.ci95[{k}]", source))
+                   for k, (side, v) in enumerate(zip(("lo", "hi"), ci))]
     for key in ("truncated_frac", "mean_response_tokens", "timeouts", "no_answer"):
         if data.get(key) is not None:
             values.append((FULL_SET, key, _number(data[key], key, source,

@@ -30,7 +30,7 @@ TRAIN_KEYS = (
     "clip_frac", "kl", "grad_norm", "loss", "lr", "n_groups_kept",
 )
 # Keys overlaid across methods in the per-(model, dataset) comparison figure.
-COMPARE_KEYS = ("reward_mean", "entropy_proxy", "response_length_mean", "frac_all_incorrect")
+COMPARE_KEYS = ("reward_mean", "truncated_frac", "entropy_proxy", "response_length_mean", "frac_all_incorrect")
 
 
 def _safe(name: str) -> str:

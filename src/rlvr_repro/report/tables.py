@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from rlvr_repro.report.collect import BASE_METHOD, FULL_SET
+from rlvr_repro.report.collect import BASE_METHOD, FULL_SET, LIFT
 from rlvr_repro.report.specs import ALL, Column, Labels, PaperTable, TableSpec, avg_column_id
 
 
@@ -43,6 +43,7 @@ class Cell:
 
     values: tuple[float, ...]
     ns: tuple[int, ...] = ()
+    ci: tuple[float, float] | None = None  # lift@n of one run: its paired-bootstrap 95 % CI
 
     @property
     def mean(self) -> float:
@@ -148,7 +149,12 @@ def _fill(row: Row, picks: list[tuple[str, int]], values, columns: list[Column],
     for col in columns:
         found = [values[(s, st, col.id)] for s, st in picks if (s, st, col.id) in values]
         if found:
-            row.cells[col.id] = Cell(tuple(v for v, _ in found), tuple(n for _, n in found))
+            ci = None
+            if col.metric == LIFT and len(picks) == 1:
+                s, st = picks[0]
+                bounds = [values.get((s, st, f"{col.id}_{side}")) for side in ("lo", "hi")]
+                ci = None if None in bounds else (bounds[0][0], bounds[1][0])
+            row.cells[col.id] = Cell(tuple(v for v, _ in found), tuple(n for _, n in found), ci)
     if not spec.avg:
         return
     for metric in spec.metrics:
@@ -212,6 +218,8 @@ def _missing(rows: list[Row], col_ids: list[str], labels: Labels) -> list[str]:
             out.append(f"{name}: no evaluated run")
             continue
         for col in col_ids:
+            if row.is_base and col.endswith("/" + LIFT):
+                continue  # the base model has no lift over itself
             cell = row.cells.get(col)
             if cell is None:
                 out.append(f"{name}: {col}")

@@ -18,10 +18,11 @@ from pathlib import Path
 import pandas as pd
 
 from rlvr_repro.io import write_text as atomic_write_text
+from rlvr_repro.report.collect import LIFT
 from rlvr_repro.report.tables import Cell, ResultTable, Row
 
 MISSING = "–"
-_METRIC_LABELS = {"mean_pass1": "Pass@1"}
+_METRIC_LABELS = {"mean_pass1": "Pass@1", LIFT: "Lift [95% CI]"}
 
 
 def pct(value: float) -> str:
@@ -98,6 +99,9 @@ def cell_parts(table: ResultTable, row: Row, col: str) -> tuple[str, str, str] |
     cell: Cell | None = row.cells.get(col)
     if cell is None:
         return None
+    if col.endswith("/" + LIFT):  # signed points, then the paired-bootstrap 95 % CI of one run
+        ci = f" [{100.0 * cell.ci[0]:+.2f}, {100.0 * cell.ci[1]:+.2f}]" if cell.ci else ""
+        return f"{100.0 * cell.mean:+.2f}" + ci, "", ""
     std = pct(cell.std) if table.spec.std and cell.std is not None else ""
     delta = ""
     if table.spec.delta_vs_base and not row.is_base:
@@ -172,6 +176,9 @@ def _notes(table: ResultTable) -> str:
         parts.append("bold: best in its column within a model block")
     if spec.delta_vs_base:
         parts.append("(±x) = difference to the base model in points")
+    if LIFT in spec.metrics:
+        parts.append("Lift = Avg@n minus the base model's on the same problems, in points, with its 95 % "
+                     "paired-bootstrap interval over problems (2,000 resamples)")
     if table.has_paper:
         parts.append("'paper' columns: the number the paper reports (config/paper_numbers.yaml)")
     parts.append(f"{MISSING}: not evaluated" + (f" ({len(table.missing)} cell(s))" if table.missing else ""))
@@ -248,6 +255,8 @@ def to_frame(table: ResultTable) -> pd.DataFrame:
             rec[col] = cell.mean if cell else None
             rec[f"{col}:std"] = cell.std if cell else None
             rec[f"{col}:n_seeds"] = len(cell.values) if cell else 0
+            if col.endswith("/" + LIFT):
+                rec[f"{col}:ci_lo"], rec[f"{col}:ci_hi"] = cell.ci if cell and cell.ci else (None, None)
             if table.has_paper:
                 value, std = row.paper.get(col, (None, None))
                 rec[f"{col}:paper"] = None if value is None else value / 100.0
