@@ -33,7 +33,7 @@ def test_update_follows_the_advantages(make_spec, tiny_model_dir, tiny_bf16_mode
     model_dir = tiny_model_dir if which == "fp32" else tiny_bf16_model_dir
     spec = parse_run_spec(make_spec(model_dir=model_dir, lr=1e-2, group_size=2, prompts_per_step=1,
                                     loss_agg_mode=mode, micro_batch_size=1))
-    t = build_trainer(spec, reward_fn=contains_answer, dtype="auto")
+    t = build_trainer(spec, reward_fn=contains_answer, dtype="float32" if which == "fp32" else "bfloat16")
     assert t.master.separate == (which == "bf16")  # bf16 model: the optimizer owns fp32 copies
     prompt = t.tokenizer.apply_chat_template([{"role": "user", "content": "What is 4 + 1?"}], tokenize=False,
                                              add_generation_prompt=True)

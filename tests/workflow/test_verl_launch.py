@@ -45,6 +45,11 @@ def test_saved_steps_and_hf_export(tmp_path):
         (hf / "model.safetensors").write_bytes(b"weights")
         (hf / "tokenizer.json").write_text("{}")
     (ckpts / "global_step_30").mkdir()  # no actor dir: an interrupted save
+    assert verl_launch.saved_steps(ckpts) == []  # no tracker yet: verl finished no save
+    (ckpts / verl_launch.TRACKER_FILE).write_text("20")
+    assert verl_launch.saved_steps(ckpts) == [5, 10, 20]
+    # killed while saving step 40: its actor dir exists, the tracker still says 20
+    (ckpts / "global_step_40" / "actor").mkdir(parents=True)
     assert verl_launch.saved_steps(ckpts) == [5, 10, 20]
     target = tmp_path / "hf" / "step_10"
     target.mkdir(parents=True)  # Snakemake creates the output's parent before the job
@@ -74,6 +79,7 @@ def test_run_training_drives_verl_and_checks_the_checkpoints(tmp_path, monkeypat
         ckpts = tmp_path / "run" / "verl" / "checkpoints"
         for step in plan.runs[rid].steps if save else plan.runs[rid].steps[:-1]:
             (ckpts / f"global_step_{step}" / "actor").mkdir(parents=True, exist_ok=True)
+            (ckpts / verl_launch.TRACKER_FILE).write_text(str(step))  # verl writes it after each save
 
     summary = verl_launch.run_training(spec, tmp_path / "run", cpus=12, log=None, run=fake_verl)
     (cmd, env), = calls

@@ -29,7 +29,7 @@ ALL = "all"
 STEP_CHOICES = ("last", "best", "all")
 NAME_PATTERN = re.compile(r"^[a-z0-9_]+$")
 BENCHMARK_PATTERN = re.compile(r"^[a-z0-9_]+(:[a-z0-9_.-]+)?$")
-METRIC_PATTERN = re.compile(r"^(pass@([1-9][0-9]*|n)|avg@n|mean_pass1)$")
+METRIC_PATTERN = re.compile(r"^(pass@([1-9][0-9]*|n)|avg@n|lift@n|mean_pass1)$")
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,9 @@ Layout (docs/CONTRACTS.md)::
                                                           the run finishes)
 
 A checkpoint is written into ``checkpoints/.step_{N}.tmp-*`` and renamed to ``step_{N}`` only when every
-file is on disk, so a directory named ``step_{N}`` is always complete; a crash leaves at most a hidden
-temporary directory, which the next start removes. The ``DONE`` marker is re-created for complete
+file is on disk; a crash leaves at most a hidden temporary directory, which the next start removes.
+Completeness is still judged by content (:func:`holds_model`), never by the name: Snakemake creates
+``step_{N}/`` itself, empty, before the job runs, because ``step_{N}/DONE`` is a declared output. The ``DONE`` marker is re-created for complete
 checkpoints that lack it (Snakemake deletes a failed job's declared outputs, including those markers).
 Only the newest ``trainer_state.pt`` is kept: resuming needs nothing older, and for SmolLM2 the state
 (master weights + two AdamW moments in fp32) is ~1.6 GB.
@@ -39,14 +40,27 @@ def checkpoint_dir(out_dir: Path, step: int) -> Path:
     return Path(out_dir) / "checkpoints" / f"step_{step}"
 
 
+# What save_checkpoint renames into place, all at once: a directory holding these is complete.
+_CONFIG_FILE = "config.json"
+_WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json")
+
+
+def holds_model(ckpt: Path) -> bool:
+    """True when ``ckpt`` holds a saved model (config + weights). Judged by content, not by name:
+    Snakemake creates the parent directory of every declared output (``step_N/DONE``) before the
+    job runs, so an empty ``step_N/`` proves nothing."""
+    ckpt = Path(ckpt)
+    return (ckpt / _CONFIG_FILE).is_file() and any((ckpt / f).is_file() for f in _WEIGHT_FILES)
+
+
 def complete_checkpoints(out_dir: Path) -> dict[int, Path]:
-    """step -> directory, for every complete (renamed-into-place) checkpoint."""
+    """step -> directory, for every complete (renamed-into-place) checkpoint (:func:`holds_model`)."""
     root = Path(out_dir) / "checkpoints"
     found = {}
     if root.is_dir():
         for d in root.iterdir():
             m = _STEP_DIR.match(d.name)
-            if m and d.is_dir():
+            if m and d.is_dir() and holds_model(d):
                 found[int(m.group(1))] = d
     return dict(sorted(found.items()))
 
@@ -81,7 +95,7 @@ def save_checkpoint(out_dir: Path, step: int, model, tokenizer, trainer_state: d
         if trainer_state is not None:
             torch.save(trainer_state, tmp / STATE_FILE)
         write_done_marker(tmp, step)
-        if final.exists():  # a leftover from a run that crashed after this step: superseded
+        if final.exists():  # an empty dir made by Snakemake, or a superseded leftover
             shutil.rmtree(final)
         os.replace(tmp, final)
     finally:

@@ -248,7 +248,8 @@ def train_step(t: Trainer, step: int) -> dict:
     s = t.settings
     torch.manual_seed(step_seed(t.spec.seed, step))
     timings, t0 = Timings(), time.perf_counter()
-    record = {"step": step, "lr": t.optimizer.param_groups[0]["lr"]}
+    record = {"step": step, "lr": t.optimizer.param_groups[0]["lr"],
+              "compute_dtype": str(t.model.dtype).removeprefix("torch.")}
 
     # 1. rollout: sample, score, (dynamic sampling) filter and refill
     batch, generated = collect_rollouts(t, step, timings)

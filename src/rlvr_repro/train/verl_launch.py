@@ -134,12 +134,25 @@ def convert_metrics(verl_dir: Path, out_path: Path) -> int:
     return len(rows)
 
 
+TRACKER_FILE = "latest_checkpointed_iteration.txt"
+
+
 def saved_steps(verl_dir: Path) -> list[int]:
-    """Steps for which verl wrote an actor checkpoint (``global_step_N/actor``)."""
+    """Steps for which verl *finished* an actor checkpoint (``global_step_N/actor``).
+
+    A ``global_step_N/actor`` directory exists from the moment verl starts saving, so a job killed
+    mid-save leaves one that looks complete. verl writes ``latest_checkpointed_iteration.txt`` only
+    after a save returns (``ray_trainer._save_checkpoint``; saves are synchronous, in step order), so
+    steps above the tracker's value are partial and not counted. Without a tracker nothing is."""
+    tracker = Path(verl_dir) / TRACKER_FILE
+    try:
+        latest = int(tracker.read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return []
     steps = []
-    for d in verl_dir.glob("global_step_*"):
+    for d in Path(verl_dir).glob("global_step_*"):
         m = re.fullmatch(r"global_step_(\d+)", d.name)
-        if m and (d / "actor").is_dir():
+        if m and int(m.group(1)) <= latest and (d / "actor").is_dir():
             steps.append(int(m.group(1)))
     return sorted(steps)
 
