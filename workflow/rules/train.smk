@@ -69,8 +69,6 @@ if BACKEND == "verl":
         Every verl training job of the set takes the marker as input (rlvr_repro.integrations.verl.check)."""
         output:
             "results/checks/verl/{check}.json",
-        params:
-            check=lambda w: VERL_CHECKS[w.check],
         log:
             "logs/checks/verl/{check}.log",
         conda:

@@ -3,15 +3,23 @@
 A typo in a verl key would otherwise surface when the job starts, after hours in the queue. The
 workflow's local rule ``check_verl`` runs :func:`run_check` once per *distinct override set*: runs
 that differ only in run id, seed, dataset or model paths build the same overrides up to those values,
-so they share one check (94 runs of the default config make 70 sets). Each check composes verl's Hydra
-config, runs verl's ``validate_config`` and our checks (``overrides.check_overrides``), checks the
-``train.verl_overrides`` key names (``overrides.check_verl_override_keys``), and writes a small marker
-``results/checks/verl/{set}.json`` that the set's training jobs take as input.
+so they share one check (LENS: two datasets x two seeds of one model and method make one set). Each
+check composes verl's Hydra config, runs verl's ``validate_config`` and our checks
+(``overrides.check_overrides``), checks the ``train.verl_overrides`` key names
+(``overrides.check_verl_override_keys``), and writes a small marker ``results/checks/verl/{set}.json``
+that the set's training jobs take as input. One job costs ~8 s on the login node (importing verl and
+Hydra's first compose); ``python -m rlvr_repro.integrations.verl.check`` checks all sets in one
+process (~0.4 s each after the first).
 
 The set id hashes what the overrides are built from (train keys, estimator and parameters, model size),
-not the built overrides: a change to how overrides are derived re-runs the checks (Snakemake's params
-trigger) but does not rename the markers, so it does not restart finished training runs (their input
-is marked ``ancient``).
+so changing a run's settings gives it a new set: a new marker and a new check. A marker, once written,
+must not change, because Snakemake 9 handles a re-run producer badly: without ``ancient`` a re-run check
+would restart every finished run of its set; with ``ancient`` (as here) it restarts none, but drops the
+runs still waiting on it from that invocation (they start on the next). So the rule has no params (the
+script rebuilds its set from the config; a new run joining a set does not re-run the check), and
+``results/checks/`` must not be deleted while its runs' results are kept (a missing marker is rebuilt
+and restarts the runs of its set). A check reflects the code it ran with: after changing how overrides
+are derived, re-check every set with the command below.
 
     python -m rlvr_repro.integrations.verl.check [--configfile extra.yaml ...]   check every set now
 """
