@@ -94,10 +94,10 @@ def test_verl_overrides_come_last_and_replace_ours(plan):
     spec = _spec(plan, "qwen3_4b", "grpo")
     spec["train"]["verl_overrides"] = {A + "model.enable_gradient_checkpointing": False,
                                       A + "actor.ppo_max_token_len_per_gpu": 12288,
-                                      "+" + A + "model.override_config": {"attention_dropout": 0.0}}
+                                      "++" + A + "model.override_config": {"attention_dropout": 0.0}}
     out = build_overrides(spec, reward_path="/r.py")
     assert out[-3:] == [f"{A}model.enable_gradient_checkpointing=false", f"{A}actor.ppo_max_token_len_per_gpu=12288",
-                        f"+{A}model.override_config={{attention_dropout:0.0}}"]
+                        f"++{A}model.override_config={{attention_dropout:0.0}}"]
     keys = [o.split("=", 1)[0] for o in out]
     assert keys.count(A + "actor.ppo_max_token_len_per_gpu") == 1 and len(keys) == len(set(keys))
 
@@ -150,11 +150,13 @@ def test_valid_override_reaches_the_composed_config():
     pytest.importorskip("verl")
     from rlvr_repro.integrations.verl.overrides import compose
 
-    (s,) = override_sets(_config_with({A + "rollout.enforce_eager": True, A + "rollout.max_num_seqs": 256})).values()
+    (s,) = override_sets(_config_with({A + "rollout.enforce_eager": True, A + "rollout.max_num_seqs": 256,
+                                       "++" + A + "model.override_config": {"rope_scaling": {"factor": 2.0}}})).values()
     result = run_check(**s)
     assert result["runs"] == ["qwen3_4b-math_train-asym_reinforce_entreg_qwen3-s0"] and result["verl_version"] == "0.9.1"
     cfg = compose(result["overrides"])
     assert cfg.actor_rollout_ref.rollout.enforce_eager is True and cfg.actor_rollout_ref.rollout.max_num_seqs == 256
+    assert cfg.actor_rollout_ref.model.override_config.rope_scaling.factor == 2.0
     assert cfg.actor_rollout_ref.actor.use_dynamic_bsz is True
 
 
