@@ -17,9 +17,14 @@ min_version("9.0")
 
 
 # This process and every job (scripts, Slurm jobs) import the same source tree, installed or not.
+# `envvars:` declares it, so executors that do not inherit the login shell's environment pass it on.
 _SRC = str(Path(workflow.basedir) / "src")
 sys.path.insert(0, _SRC)
 os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (_SRC, os.environ.get("PYTHONPATH")) if p)
+
+
+envvars:
+    "PYTHONPATH",
 
 from rlvr_repro.config import CONFIG_FILES
 

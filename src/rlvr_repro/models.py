@@ -19,6 +19,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -26,6 +27,9 @@ from pathlib import Path
 from rlvr_repro.io import write_json
 
 SOURCE_KEYS = ("hub", "path", "gguf")
+# "7B", "1.5B", "135M" in a hub id or file name (not "Qwen2.5" or "3.1"); "1_5b", "8b" in a config name.
+_SIZE_IN_ID = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)([BM])(?![A-Za-z0-9])", re.IGNORECASE)
+_SIZE_IN_NAME = re.compile(r"(?:^|_)(\d+(?:_\d+)?)([bm])(?=_|$)")
 
 
 def source_kind(name: str, spec: dict) -> str:
@@ -57,6 +61,29 @@ def find_gguf(spec: dict, name: str = "?") -> Path:
     if not path.is_file():
         raise FileNotFoundError(f"models.{name}.gguf: file not found: {path}")
     return path
+
+
+def params_billions(name: str, spec: dict) -> float | None:
+    """A model's parameter count in billions: ``models.<name>.params_b`` if given, else the nominal size
+    in its hub id ("Qwen/Qwen2.5-Math-7B" -> 7), GGUF file name or config name ("qwen25_math_1_5b" ->
+    1.5). None when no source names exactly one size (then set ``params_b``).
+
+    The nominal size is what the throughput defaults and the cost estimate need (their thresholds are
+    coarse); a model whose real count differs a lot from its name should set ``params_b``."""
+    if spec.get("params_b") is not None:
+        return float(spec["params_b"])
+    gguf = spec.get("gguf") or {}
+    for text, pattern, sep in ((spec.get("hub"), _SIZE_IN_ID, "."), (gguf.get("file") or gguf.get("path"), _SIZE_IN_ID, "."),
+                               (name, _SIZE_IN_NAME, "_")):
+        if not text:
+            continue
+        found = {float(num.replace(sep, ".")) * (1e-3 if unit.lower() == "m" else 1.0)
+                 for num, unit in pattern.findall(Path(str(text)).name if pattern is _SIZE_IN_ID else str(text))}
+        if len(found) == 1:
+            return found.pop()
+        if len(found) > 1:
+            return None
+    return None
 
 
 def convert_gguf(gguf_path: Path, out_dir: Path, dtype: str = "bfloat16") -> Path:

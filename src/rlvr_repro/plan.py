@@ -30,6 +30,8 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from rlvr_repro.models import params_billions
+
 RESULTS = "results"
 BASE_PREFIX = "base-"
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_]*$")
@@ -75,12 +77,19 @@ class Run:
         return checkpoint_steps(self.train)
 
 
+# Mapping-valued train keys merged key by key across the levels (every other key is replaced).
+MERGED_TRAIN_KEYS = ("verl_overrides",)
+
+
 def _merged_train(config: dict, exp_name: str, exp: dict, model: str, method: str) -> dict:
     train = copy.deepcopy(config.get("train", {}))
-    train.update(exp.get("train") or {})
-    train.update((exp.get("train_per_model") or {}).get(model) or {})
     preset = config["methods"][method]
-    train.update(preset.get("train") or {})
+    for level in (exp.get("train"), (exp.get("train_per_model") or {}).get(model), preset.get("train")):
+        for key, value in (level or {}).items():
+            if key in MERGED_TRAIN_KEYS and isinstance(value, dict) and isinstance(train.get(key), dict):
+                train[key] = {**train[key], **copy.deepcopy(value)}
+            else:
+                train[key] = copy.deepcopy(value)
     return train
 
 
@@ -291,7 +300,8 @@ class Plan:
             "seed": run.seed,
             "backend": run.train.get("backend", "local"),
             "experiments": list(run.experiments),
-            "model": {"name": run.model, "family": family, "path": model_path},
+            "model": {"name": run.model, "family": family, "path": model_path,
+                      "params_b": params_billions(run.model, self.config["models"][run.model])},
             "dataset": {"name": run.dataset, "train_files": self.train_file(run.dataset, family, "train"),
                         "val_files": self.train_file(run.dataset, family, "val")},
             "method": {"name": run.method, "estimator": preset["estimator"],

@@ -52,7 +52,7 @@ def _paper_overrides(tmp_path: Path) -> list[str]:
     from rlvr_repro.integrations.verl.overrides import build_overrides
 
     spec = {"run_id": "m-d-ace_grpo-s0", "seed": 0, "backend": "verl",
-            "model": {"name": "m", "family": "generic", "path": "/models/m"},
+            "model": {"name": "m", "family": "generic", "path": "/models/m", "params_b": 0.5},
             "dataset": {"name": "d", "train_files": "/data/train.parquet", "val_files": "/data/val.parquet"},
             "method": {"name": "ace_grpo", "estimator": "ace", "params": {"alpha": 1.0}},
             "train": {"total_steps": 10, "save_freq": 5, "prompts_per_step": 64, "group_size": 8,

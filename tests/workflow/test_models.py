@@ -49,3 +49,20 @@ def test_local_dir_is_used_in_place_and_recorded(tmp_path):
     write_model_record("m", {"path": str(hf), "family": "llama31"}, got, record)
     assert model_dir(record) == str(hf.resolve())
     assert json.loads(record.read_text())["family"] == "llama31"
+
+
+@pytest.mark.parametrize("name,spec,size", [
+    ("m", {"hub": "Qwen/Qwen2.5-Math-7B"}, 7.0),
+    ("m", {"hub": "deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B"}, 1.5),
+    ("m", {"hub": "meta-llama/Llama-3.1-8B-Instruct"}, 8.0),  # not "3.1"
+    ("m", {"hub": "Qwen/Qwen3-8B-Base"}, 8.0),                 # not "Qwen3"
+    ("m", {"gguf": {"package": "p", "file": "SmolLM2-135M-Instruct.Q4_1.gguf"}}, 0.135),
+    ("qwen25_math_1_5b", {"path": "/m"}, 1.5),                 # the config name, "_" as the decimal point
+    ("m", {"hub": "Qwen/Qwen2.5-Math-7B", "params_b": 7.62}, 7.62),
+    ("m", {"hub": "org/merge-7B-13B"}, None),                  # two sizes: ambiguous
+    ("m", {"path": "/m"}, None),
+])
+def test_params_billions(name, spec, size):
+    from rlvr_repro.models import params_billions
+
+    assert params_billions(name, spec) == size

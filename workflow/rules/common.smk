@@ -3,10 +3,17 @@ import re
 from pathlib import Path
 
 from rlvr_repro.config import validate_config
+from rlvr_repro.data.sources import needs_download
+from rlvr_repro.integrations.verl import check as verl_check
 from rlvr_repro.plan import BASE_PREFIX
 from rlvr_repro.prompts import FAMILIES
 
 PLAN = validate_config(config)
+BACKEND = config["train"]["backend"]
+# verl runs: one login-node config check per distinct override set (rule check_verl)
+VERL_CHECKS = verl_check.override_sets(PLAN) if BACKEND == "verl" else {}
+VERL_CHECK_OF = {rid: cid for cid, s in VERL_CHECKS.items() for rid in s["runs"]}
+FIXTURE_DIR = "resources/fixtures"
 
 
 def _alternation(names):
@@ -21,6 +28,7 @@ wildcard_constraints:
     run=_alternation(PLAN.runs),
     subject=_alternation([BASE_PREFIX + m for m in config["models"]] + list(PLAN.runs)),
     step=r"\d+",
+    check=r"[0-9a-f]{12}",
 
 
 def res(group):
@@ -43,6 +51,83 @@ def checkpoint_of(wildcards):
             raise ValueError(f"base model {wildcards.subject} only has step 0, not step {wildcards.step}")
         return PLAN.model_record(PLAN.subject_model(wildcards.subject))
     return PLAN.checkpoint(wildcards.subject, int(wildcards.step))
+
+
+# ---------------------------------------------------------------- data (data.smk)
+def _sources(kind, name):
+    spec = config[kind][name]
+    return dict(spec["sources"]) if kind == "datasets" else {"source": spec["source"]}
+
+
+def _source_inputs(kind, name):
+    """Snapshots of hub sources, and local source files (so rules that make them run first)."""
+    out = {}
+    for src, spec in _sources(kind, name).items():
+        if needs_download(spec):
+            out[f"snapshot_{src}"] = f"resources/raw/{kind}/{name}/{src}/source.json"
+        elif spec.get("path") and str(spec["path"]).startswith(f"{FIXTURE_DIR}/"):
+            out[f"local_{src}"] = spec["path"]
+    return out
+
+
+def _tokenizer_model(name):
+    """A dataset param `tokenizer` naming a configured model uses that model's prepared directory."""
+    tok = ((config["datasets"][name].get("params") or {}).get("tokenizer"))
+    return tok if tok in config["models"] else None
+
+
+def dataset_inputs(wildcards):
+    inputs = _source_inputs("datasets", wildcards.dataset)
+    # the dataset's own reference set (datasets.<d>.decontaminate_against), not the active protocols'
+    inputs.update({f"decontam_{b}": f"results/benchmarks/{b}.jsonl"
+                   for b in PLAN.decontamination_set(wildcards.dataset)})
+    tok = _tokenizer_model(wildcards.dataset)
+    if tok:
+        inputs["tokenizer_model"] = PLAN.model_record(tok)
+    return inputs
+
+
+# ---------------------------------------------------------------- training (train.smk)
+def train_inputs(wildcards):
+    run = PLAN.runs[wildcards.run]
+    family = PLAN.family(run.model)
+    inputs = {
+        "model": PLAN.model_record(run.model),
+        "train": PLAN.train_file(run.dataset, family, "train"),
+        "val": PLAN.train_file(run.dataset, family, "val"),
+    }
+    if BACKEND == "verl":
+        # ancient: a re-run check (new check code, a new verl) must not restart finished runs
+        inputs["verl_check"] = ancient(verl_check.marker(VERL_CHECK_OF[wildcards.run]))
+    return inputs
+
+
+def _runs_by_schedule():
+    """Runs grouped by checkpoint steps and cluster shape: one rule per group, the run id as wildcard."""
+    groups = {}
+    for run in PLAN.runs.values():
+        key = (tuple(run.steps), int(run.train.get("nnodes", 1)), int(run.train.get("gpus_per_node", 1)))
+        groups.setdefault(key, []).append(run.run_id)
+    return sorted(groups.items())
+
+
+def train_resources(nnodes, gpus_per_node):
+    """Slurm resources of a training job. GPU counts come from the run's `train` settings.
+
+    Multi-node jobs use the `mpi` resource so the jobstep plugin runs the script once inside the
+    allocation (not wrapped in `srun -n1`); the script then starts Ray on every node itself.
+    """
+    r = res("train")
+    if BACKEND != "verl":
+        return r
+    r.pop("gpu", None)
+    r["tasks_per_gpu"] = 0
+    r["nodes"] = nnodes
+    if nnodes == 1:
+        r["gpu"] = gpus_per_node
+    else:
+        r.update(gres=f"gpu:{gpus_per_node}", tasks=nnodes, mpi="srun")
+    return r
 
 
 # Aggregate targets only collect inputs: never submit them to a cluster.

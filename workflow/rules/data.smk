@@ -4,8 +4,6 @@
 #   results/data/{dataset}/{train,val}.parquet + manifest.json
 #   results/data/{dataset}/{family}/{train,val}.parquet
 #   results/benchmarks/{benchmark}.jsonl
-from rlvr_repro.data.sources import needs_download
-
 FIXTURES = config.get("fixtures") or {}
 FIXTURE_FILES = {
     "math_train": "math_train.jsonl", "dapo": "dapo_math_17k.parquet",
@@ -14,39 +12,6 @@ FIXTURE_FILES = {
     "mmlu_stem": "mmlu_stem.jsonl", "arith_train": "arith_train.jsonl", "arith_test": "arith_test.jsonl",
     "arith_words": "arith_words.jsonl", "arith_hard": "arith_hard.jsonl",
 }
-FIXTURE_DIR = "resources/fixtures"
-
-
-def _sources(kind, name):
-    spec = config[kind][name]
-    return dict(spec["sources"]) if kind == "datasets" else {"source": spec["source"]}
-
-
-def _source_inputs(kind, name):
-    """Snapshots of hub sources, and local source files (so rules that make them run first)."""
-    out = {}
-    for src, spec in _sources(kind, name).items():
-        if needs_download(spec):
-            out[f"snapshot_{src}"] = f"resources/raw/{kind}/{name}/{src}/source.json"
-        elif spec.get("path") and str(spec["path"]).startswith(FIXTURE_DIR + "/"):
-            out[f"local_{src}"] = spec["path"]
-    return out
-
-
-def _tokenizer_model(name):
-    """A dataset param `tokenizer` naming a configured model uses that model's prepared directory."""
-    tok = ((config["datasets"][name].get("params") or {}).get("tokenizer"))
-    return tok if tok in config["models"] else None
-
-
-def dataset_inputs(wildcards):
-    inputs = _source_inputs("datasets", wildcards.dataset)
-    # the dataset's own reference set (datasets.<d>.decontaminate_against), not the active protocols'
-    inputs.update({f"decontam_{b}": f"results/benchmarks/{b}.jsonl" for b in PLAN.decontamination_set(wildcards.dataset)})
-    tok = _tokenizer_model(wildcards.dataset)
-    if tok:
-        inputs["tokenizer_model"] = PLAN.model_record(tok)
-    return inputs
 
 
 localrules:

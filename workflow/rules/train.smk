@@ -6,47 +6,8 @@
 #   results/runs/{run}/train_log.jsonl               per-step log (grows during training)
 #   results/runs/{run}/train_done.json               marker: training finished
 #   results/runs/{run}/checkpoints/step_{N}/DONE     marker: HF checkpoint of step N is complete
+#   results/checks/verl/{check}.json                 marker: a verl override set passed the login-node check
 
-
-def train_inputs(wildcards):
-    run = PLAN.runs[wildcards.run]
-    family = PLAN.family(run.model)
-    return {
-        "model": PLAN.model_record(run.model),
-        "train": PLAN.train_file(run.dataset, family, "train"),
-        "val": PLAN.train_file(run.dataset, family, "val"),
-    }
-
-
-def _runs_by_schedule():
-    """Runs grouped by checkpoint steps and cluster shape: one rule per group, the run id as wildcard."""
-    groups = {}
-    for run in PLAN.runs.values():
-        key = (tuple(run.steps), int(run.train.get("nnodes", 1)), int(run.train.get("gpus_per_node", 1)))
-        groups.setdefault(key, []).append(run.run_id)
-    return sorted(groups.items())
-
-
-def train_resources(nnodes, gpus_per_node):
-    """Slurm resources of a training job. GPU counts come from the run's `train` settings.
-
-    Multi-node jobs use the `mpi` resource so the jobstep plugin runs the script once inside the
-    allocation (not wrapped in `srun -n1`); the script then starts Ray on every node itself.
-    """
-    r = res("train")
-    if BACKEND != "verl":
-        return r
-    r.pop("gpu", None)
-    r["tasks_per_gpu"] = 0
-    r["nodes"] = nnodes
-    if nnodes == 1:
-        r["gpu"] = gpus_per_node
-    else:
-        r.update(gres=f"gpu:{gpus_per_node}", tasks=nnodes, mpi="srun")
-    return r
-
-
-BACKEND = config["train"]["backend"]
 
 for _i, ((_steps, _nnodes, _gpn), _runs) in enumerate(_runs_by_schedule()):
     if BACKEND == "local":
@@ -98,6 +59,22 @@ for _i, ((_steps, _nnodes, _gpn), _runs) in enumerate(_runs_by_schedule()):
 
 
 if BACKEND == "verl":
+
+    localrules:
+        check_verl,
+
+    rule check_verl:
+        """verl's config for one distinct override set, checked on the login node in seconds: Hydra
+        compose, verl's validate_config, our type and batch-shape checks, train.verl_overrides key names.
+        Every verl training job of the set takes the marker as input (rlvr_repro.integrations.verl.check)."""
+        output:
+            "results/checks/verl/{check}.json",
+        log:
+            "logs/checks/verl/{check}.log",
+        conda:
+            "../../envs/train.yaml"
+        script:
+            "../../scripts/check_verl.py"
 
     rule merge_checkpoint:
         """verl's sharded FSDP actor checkpoint -> HF directory (CPU job; verl.model_merger)."""

@@ -14,7 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 # Keys only the verl backend reads; the local loop accepts and ignores them.
-VERL_ONLY_KEYS = frozenset({"backend", "gpu_memory_utilization", "tensor_parallel_size", "nnodes", "gpus_per_node"})
+VERL_ONLY_KEYS = frozenset({"backend", "gpu_memory_utilization", "tensor_parallel_size", "nnodes", "gpus_per_node",
+                            "use_dynamic_bsz", "ppo_max_token_len_per_gpu", "log_prob_max_token_len_per_gpu",
+                            "ulysses_sequence_parallel_size", "param_offload", "optimizer_offload", "gpu_memory_gb",
+                            "verl_overrides"})
 
 # verl 0.9.1's accepted values (workers/config/actor.py, trainer/ppo/core_algos.py:kl_penalty_forward).
 LOSS_AGG_MODES = ("token-mean", "token-sum", "seq-mean-token-sum", "seq-mean-token-mean", "seq-mean-token-sum-norm")

@@ -2,6 +2,13 @@
 
     build_overrides(run_spec, *, run_dir=None) -> list[str]     pure; no verl import
     check_overrides(overrides) -> dict                          compose + verl's validate_config (~2 s, CPU)
+    check_verl_override_keys(mapping)                           train.verl_overrides names real verl keys
+
+Order of the overrides: the flat train keys, then the GPU throughput settings (throughput.py: dynamic
+batch size, Ulysses, FSDP offload; derived from model size and sequence length unless set), then
+``train.verl_overrides`` verbatim and last (an entry replaces ours for the same key). Keys the pipeline
+reads back or owns (run length, checkpoint cadence, cluster shape, paths, the estimator) cannot be set
+there: ``OWNED_KEYS`` names the train key (or the part of the config) that sets each.
 
 The footguns of /work/shared/notes/verl-0.9.1-integration.md are handled here, once:
   * clip_ratio_low/high are always explicit (they default to 0.2 and override actor.clip_ratio);
@@ -28,6 +35,7 @@ from typing import Any
 
 from rlvr_repro.advantages import validate_params
 
+from . import throughput
 from .plugin_names import verl_name
 
 PLUGIN_MODULE = "rlvr_repro.integrations.verl.plugin"
@@ -44,8 +52,46 @@ TRAIN_KEYS = {
     "loss_agg_mode", "loss_scale_factor", "entropy_coeff", "use_kl_loss", "kl_coef", "kl_loss_type", "need_ref",
     "dynamic_sampling", "max_gen_batches", "overlong_buffer_len", "overlong_penalty_factor",
     "gpu_memory_utilization", "tensor_parallel_size", "nnodes", "gpus_per_node",
+    *throughput.KEYS, "gpu_memory_gb", "verl_overrides",
 }
 _PLAIN = re.compile(r"^[A-Za-z0-9_./@-]+$")
+# Hydra override key: optional +, ++ (add / force-add) or ~ (delete), then a dotted path.
+_OVERRIDE_KEY = re.compile(r"^(\+\+|\+|~)?([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)$")
+_A = "actor_rollout_ref."
+# verl keys train.verl_overrides may not set, and what sets them instead. The flat train keys are
+# recorded in run.json and read by both backends, the plan and the cost estimate; the rest are paths
+# and names the pipeline itself depends on.
+OWNED_KEYS = {
+    **{k: f"train.{v}" for k, v in {
+        "data.train_batch_size": "prompts_per_step", "data.max_prompt_length": "max_prompt_length",
+        "data.max_response_length": "max_response_length", _A + "actor.optim.lr": "lr",
+        _A + "actor.optim.weight_decay": "weight_decay", _A + "actor.optim.lr_warmup_steps": "warmup_steps",
+        _A + "actor.grad_clip": "grad_clip", _A + "actor.ppo_mini_batch_size": "ppo_mini_batch_size",
+        _A + "actor.ppo_epochs": "ppo_epochs", _A + "actor.ppo_micro_batch_size_per_gpu": "micro_batch_size",
+        _A + "actor.clip_ratio_low": "clip_ratio_low", _A + "actor.clip_ratio_high": "clip_ratio_high",
+        _A + "actor.clip_ratio_c": "clip_ratio_c", _A + "actor.loss_agg_mode": "loss_agg_mode",
+        _A + "actor.loss_scale_factor": "loss_scale_factor", _A + "actor.entropy_coeff": "entropy_coeff",
+        _A + "actor.use_kl_loss": "use_kl_loss / train.need_ref", _A + "actor.kl_loss_coef": "kl_coef",
+        _A + "actor.kl_loss_type": "kl_loss_type", _A + "rollout.n": "group_size",
+        _A + "rollout.temperature": "temperature", _A + "rollout.top_p": "top_p",
+        _A + "rollout.gpu_memory_utilization": "gpu_memory_utilization",
+        _A + "rollout.tensor_model_parallel_size": "tensor_parallel_size",
+        "trainer.total_training_steps": "total_steps", "trainer.save_freq": "save_freq",
+        "trainer.nnodes": "nnodes", "trainer.n_gpus_per_node": "gpus_per_node",
+        "algorithm.filter_groups.enable": "dynamic_sampling",
+        "algorithm.filter_groups.max_num_gen_batches": "max_gen_batches",
+    }.items()},
+    "algorithm.adv_estimator": "the method preset (methods.<preset>.estimator)",
+    "algorithm.rlvr": "the method preset (methods.<preset>.params)",
+    "data.train_files": "the run's dataset", "data.val_files": "the run's dataset",
+    _A + "model.path": "models.<model>",
+    "data.seed": "the run's seed", _A + "actor.data_loader_seed": "the run's seed", _A + "rollout.seed": "the run's seed",
+    "trainer.experiment_name": "the run id", "trainer.default_local_dir": "the run directory",
+    "trainer.total_epochs": "train.total_steps", "trainer.resume_mode": "the pipeline (resume after a restart)",
+    "reward.custom_reward_function.path": "the pipeline (rlvr_repro.reward)",
+    "reward.custom_reward_function.name": "the pipeline (rlvr_repro.reward)",
+    "hydra.run.dir": "the run directory",
+}
 
 
 def hydra_value(value: Any) -> str:
@@ -60,6 +106,11 @@ def hydra_value(value: Any) -> str:
         return repr(value)
     if isinstance(value, (list, tuple)):
         return "[" + ",".join(hydra_value(v) for v in value) + "]"
+    if isinstance(value, Mapping):
+        for k in value:
+            if not isinstance(k, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", k):
+                raise ValueError(f"cannot pass mapping key {k!r} to verl (keys must be identifiers)")
+        return "{" + ",".join(f"{k}:{hydra_value(v)}" for k, v in value.items()) + "}"
     if isinstance(value, (str, os.PathLike)):
         s = os.fspath(value)
         if _PLAIN.match(s) and s.lower() not in ("null", "true", "false", "none"):
@@ -191,6 +242,13 @@ def build_overrides(run_spec: Mapping[str, Any], *, run_dir: str | os.PathLike |
         ov["algorithm.filter_groups.max_num_gen_batches"] = int(t("max_gen_batches"))
     if int(train.get("overlong_buffer_len") or 0) > 0:
         ov["reward.reward_manager.name"] = "dapo"
+    if model.get("params_b") is None and any(train.get(k) is None for k in throughput.KEYS):
+        raise ValueError(f"run {run_id}: the size of model {model.get('name')!r} is unknown: set "
+                         f"models.{model.get('name')}.params_b (or every one of train.{list(throughput.KEYS)})")
+    ov.update(throughput.verl_overrides(throughput.resolve(train, model.get("params_b"), has_ref=use_kl or need_ref)))
+    passthrough = verl_override_items(train.get("verl_overrides") or {}, where=f"run {run_id}: train.verl_overrides")
+    replaced = {key.lstrip("+~") for key, _ in passthrough}
+    ov = {k: v for k, v in ov.items() if k not in replaced}
     out = [f"{k}={hydra_value(v)}" for k, v in ov.items()]
     out += [f"+algorithm.rlvr.{k}={hydra_value(v)}" for k, v in params.items()]
     if int(train.get("overlong_buffer_len") or 0) > 0:
@@ -199,7 +257,32 @@ def build_overrides(run_spec: Mapping[str, Any], *, run_dir: str | os.PathLike |
                 f"{buf}.penalty_factor={hydra_value(float(t('overlong_penalty_factor')))}", f"{buf}.log=true",
                 f"+reward.reward_kwargs.max_resp_len={max_resp}"]
     out.append(f"hydra.run.dir={hydra_value(run_dir / 'verl' / 'hydra')}")
+    out = [o for o in out if o.split("=", 1)[0].lstrip("+~") not in replaced]
+    out += [key if key.startswith("~") and value is None else f"{key}={hydra_value(value)}" for key, value in passthrough]
     return out
+
+
+def verl_override_items(mapping: Mapping[str, Any], *, where: str = "train.verl_overrides") -> list[tuple[str, Any]]:
+    """``train.verl_overrides`` as (key, value) pairs, in order; a malformed key or one the pipeline owns
+    (``OWNED_KEYS``, and anything under them) raises ValueError naming it. Pure: whether the key exists
+    in verl's config is :func:`check_verl_override_keys`'s job (it needs verl)."""
+    if not isinstance(mapping, Mapping):
+        raise ValueError(f"{where} must be a mapping of dotted verl keys to values, got {type(mapping).__name__}")
+    items = []
+    for key, value in mapping.items():
+        m = _OVERRIDE_KEY.match(str(key))
+        if not m:
+            raise ValueError(f"{where}: {key!r} is not a dotted verl key (e.g. actor_rollout_ref.rollout.enforce_eager)")
+        path = m.group(2)
+        owner = next((OWNED_KEYS[k] for k in OWNED_KEYS if path == k or path.startswith(k + ".")), None)
+        if owner:
+            raise ValueError(f"{where}: {key!r} is set by {owner}, not by verl_overrides")
+        try:
+            hydra_value(value)  # fails here, naming the key, rather than in Hydra's grammar
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"{where}: {key!r}: {e}") from None
+        items.append((str(key), value))
+    return items
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -254,6 +337,74 @@ def _type_mismatches(cfg, overrides: list[str]) -> list[str]:
     return errors
 
 
+def check_verl_override_keys(mapping: Mapping[str, Any], *, where: str = "train.verl_overrides") -> None:
+    """Every key of ``train.verl_overrides`` against verl's packaged config: a plain or ``~`` key must
+    exist, a ``+`` key must not (Hydra's rules), and its parent must. Raises ValueError naming the key and
+    the nearest existing keys; catches a typo before Hydra's less specific composition error."""
+    import difflib
+
+    from omegaconf import DictConfig
+
+    default = _default_config()
+
+    def near(node, name, prefix):
+        hits = difflib.get_close_matches(name, [str(k) for k in node.keys()], n=3)
+        return f"; did you mean {', '.join(repr(prefix + h) for h in hits)}?" if hits else ""
+
+    for key, _ in verl_override_items(mapping, where=where):
+        m = _OVERRIDE_KEY.match(key)
+        op, parts = m.group(1) or "", m.group(2).split(".")
+        node, depth = default, 0  # walk to the parent; stop at the first missing section
+        while depth < len(parts) - 1 and isinstance(node, DictConfig) and parts[depth] in node:
+            node, depth = node._get_node(parts[depth]), depth + 1
+        known = ".".join(parts[:depth])
+        prefix = known + "." if known else ""
+        if depth < len(parts) - 1 or not isinstance(node, DictConfig):
+            if op == "++":
+                continue  # ++ may create whole sections
+            hint = near(node, parts[depth], prefix) if isinstance(node, DictConfig) else ""
+            raise ValueError(f"{where}: {key!r} is not a verl 0.9.1 config key: {known or 'the config'} has no "
+                             f"section {parts[depth]!r}{hint}")
+        exists = parts[-1] in node
+        if op == "+" and exists:
+            raise ValueError(f"{where}: {key!r}: {m.group(2)} already exists in verl's config; drop the '+'")
+        if op in ("", "~") and not exists:
+            hint = near(node, parts[-1], prefix) or " (a new key needs a '+' prefix)"
+            raise ValueError(f"{where}: {key!r} is not a verl 0.9.1 config key{hint}")
+
+
+def _throughput_errors(cfg) -> list[str]:
+    """Our checks of the batch shape, which verl only asserts after the first rollout or skips:
+    the dynamic-batch token budgets (``rearrange_micro_batches``: a micro-batch holds budget x sp tokens
+    and one sequence must fit), Ulysses against the GPU count (verl's device mesh is dp x sp), and the
+    batch divisibility that ``validate_config`` checks only without dynamic batch size (the batch is
+    still split over the data-parallel ranks)."""
+    a = cfg.actor_rollout_ref
+    seq = int(cfg.data.max_prompt_length) + int(cfg.data.max_response_length)
+    n_gpus = int(cfg.trainer.n_gpus_per_node) * int(cfg.trainer.nnodes)
+    n = int(a.rollout.n)
+    errors = []
+    if (int(cfg.data.train_batch_size) * n) % n_gpus:
+        errors.append(f"data.train_batch_size x rollout.n = {int(cfg.data.train_batch_size) * n} responses is not "
+                      f"divisible by the run's {n_gpus} GPUs")
+    if int(a.actor.ppo_mini_batch_size) > int(cfg.data.train_batch_size):
+        errors.append(f"actor.ppo_mini_batch_size={a.actor.ppo_mini_batch_size} > data.train_batch_size="
+                      f"{cfg.data.train_batch_size}")
+    for section, sp_key, dyn_key, budget_key in (
+            ("actor", "actor", "use_dynamic_bsz", "ppo_max_token_len_per_gpu"),
+            ("ref", "ref", "log_prob_use_dynamic_bsz", "log_prob_max_token_len_per_gpu"),
+            ("rollout", "actor", "log_prob_use_dynamic_bsz", "log_prob_max_token_len_per_gpu")):
+        node = a[section]
+        sp = int(a[sp_key].ulysses_sequence_parallel_size)
+        if n_gpus % sp:
+            errors.append(f"actor_rollout_ref.{sp_key}.ulysses_sequence_parallel_size={sp} does not divide the "
+                          f"run's {n_gpus} GPUs")
+        if node[dyn_key] and int(node[budget_key]) * sp < seq:
+            errors.append(f"actor_rollout_ref.{section}.{budget_key}={node[budget_key]} x sp {sp} < "
+                          f"max_prompt_length + max_response_length = {seq}: verl fails after the first rollout")
+    return sorted(set(errors))
+
+
 def _missing_values(node, path=""):
     from omegaconf import DictConfig, ListConfig, OmegaConf
 
@@ -299,6 +450,9 @@ def check_overrides(overrides: list[str]) -> dict[str, Any]:
     problems = _type_mismatches(cfg, overrides)
     if problems:
         raise ValueError("override type mismatch: " + "; ".join(problems))
+    problems = _throughput_errors(cfg)
+    if problems:
+        raise ValueError("batch shape / GPU throughput settings: " + "; ".join(problems))
     use_ref, use_critic = need_reference_policy(cfg), need_critic(cfg)
     try:
         validate_config(config=cfg, use_reference_policy=use_ref, use_critic=use_critic)

@@ -1,0 +1,42 @@
+"""What already exists under a working directory's ``results/``, judged by content.
+
+Snakemake creates the parent directories of a job's declared outputs before the job runs, so an
+existing directory (or an empty file) proves nothing: a finished run has a ``train_done.json`` that
+parses; a checkpoint has its ``DONE`` marker next to an HF ``config.json`` and weights; a metrics cell
+has a ``metrics.json`` that parses to a mapping.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def _json(path: Path):
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def run_finished(workdir: Path, run_id: str) -> bool:
+    return isinstance(_json(Path(workdir) / "results/runs" / run_id / "train_done.json"), dict)
+
+
+def checkpoint_complete(workdir: Path, run_id: str, step: int) -> bool:
+    d = Path(workdir) / "results/runs" / run_id / "checkpoints" / f"step_{step}"
+    weights = any(d.glob("*.safetensors")) or any(d.glob("*.bin"))
+    return (d / "DONE").is_file() and (d / "config.json").is_file() and weights
+
+
+def metrics_present(workdir: Path, eval_dir: str) -> bool:
+    return isinstance(_json(Path(workdir) / eval_dir / "metrics.json"), dict)
+
+
+def benchmark_size(workdir: Path, benchmark: str) -> int | None:
+    """Rows of the built benchmark file, None before it is built."""
+    path = Path(workdir) / "results/benchmarks" / f"{benchmark}.jsonl"
+    if not path.is_file():
+        return None
+    with open(path, encoding="utf-8") as fh:
+        return sum(1 for line in fh if line.strip())

@@ -1,0 +1,95 @@
+"""Per experiment: runs, checkpoints and evaluation cells, what of it exists on disk, and GPU-hours.
+
+Plain Python over the :class:`rlvr_repro.plan.Plan` (the same merged config Snakemake reads), so it
+takes a second; the Slurm submissions come from Snakemake's dry run (``submissions.py``).
+A run shared by two experiments (e.g. a GRPO baseline) is listed under both; the total counts it once.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rlvr_repro.evaluate.protocols import resolve as resolve_protocol
+from rlvr_repro.models import params_billions
+from rlvr_repro.plan import BASE_PREFIX, Plan
+
+from . import disk
+from .estimate import Assumptions, eval_cell_gpu_hours, logged_step_times, train_cost
+
+
+def _has_ref(plan: Plan, run) -> bool:
+    """A reference policy exists with a KL loss or need_ref, and always for ACE (overrides.py's rule)."""
+    est = plan.config["methods"][run.method]["estimator"]
+    return bool(run.train.get("use_kl_loss") or run.train.get("need_ref") or est == "ace")
+
+
+def run_rows(plan: Plan, workdir: Path, a: Assumptions) -> dict[str, dict]:
+    """One row per run: status on disk and GPU-hours (measured when its log has steps)."""
+    backend = plan.config["train"].get("backend", "local")
+    rows = {}
+    for rid, run in plan.runs.items():
+        params_b = params_billions(run.model, plan.config["models"][run.model])
+        n_gpus = int(run.train.get("nnodes", 1)) * int(run.train.get("gpus_per_node", 1)) if backend == "verl" else 0
+        run_dir = Path(workdir) / "results/runs" / rid
+        times = logged_step_times(run_dir)
+        done = disk.run_finished(workdir, rid)
+        cost = train_cost(run.train, params_b, n_gpus=n_gpus, has_ref=_has_ref(plan, run), done=done,
+                          step_times=times, a=a)
+        ckpts = [s for s in run.steps if disk.checkpoint_complete(workdir, rid, s)]
+        rows[rid] = {"experiments": list(run.experiments), "model": run.model, "params_b": params_b,
+                     "gpus": n_gpus, "total_steps": int(run.train["total_steps"]), "logged_steps": len(times),
+                     "status": "done" if done else ("running" if times else "new"),
+                     "checkpoints": len(run.steps), "checkpoints_on_disk": len(ckpts),
+                     "train_gpu_hours": cost.gpu_hours_total, "train_gpu_hours_to_go": cost.gpu_hours_to_go,
+                     "source": cost.source}
+    return rows
+
+
+def eval_cells(plan: Plan, experiment: str | None = None) -> list[tuple]:
+    """The evaluation cells of one experiment (its protocol x its base models and runs), or all."""
+    if experiment is None:
+        return list(plan.eval_cells())
+    exp = plan.experiments[experiment]
+    subjects = {BASE_PREFIX + m for m in exp["models"]} | {r for r, run in plan.runs.items() if experiment in run.experiments}
+    return [c for c in plan.eval_cells(exp["protocol"]) if c[1] in subjects]
+
+
+def eval_summary(plan: Plan, workdir: Path, cells: list[tuple], a: Assumptions) -> dict:
+    on_gpu = (plan.config.get("eval") or {}).get("backend", "vllm") == "vllm"
+    limit = (plan.config.get("eval") or {}).get("limit")
+    present, to_go, unknown = 0, 0.0, set()
+    for protocol, subject, step, bench in cells:
+        if disk.metrics_present(workdir, plan.eval_dir(protocol, subject, step, bench)):
+            present += 1
+            continue
+        if not on_gpu:
+            continue
+        size = disk.benchmark_size(workdir, bench)
+        if size is None:
+            unknown.add(bench)
+            continue
+        model = plan.subject_model(subject)
+        params_b = params_billions(model, plan.config["models"][model])
+        spec = resolve_protocol(plan.protocol(protocol), bench, plan.family(model))
+        to_go += eval_cell_gpu_hours(min(size, limit) if limit else size, int(spec["n"]), int(spec["max_tokens"]),
+                                     params_b, a)
+    return {"cells": len(cells), "cells_on_disk": present, "eval_gpu_hours_to_go": to_go if on_gpu else 0.0,
+            "benchmarks_not_built": sorted(unknown)}
+
+
+def summarize(plan: Plan, workdir: Path, a: Assumptions) -> dict:
+    """{"experiments": {name: row}, "total": row, "runs": {run id: row}}."""
+    runs = run_rows(plan, workdir, a)
+
+    def row(run_ids, cells):
+        rs = [runs[r] for r in run_ids]
+        return {"runs": len(rs), **{s: sum(r["status"] == s for r in rs) for s in ("done", "running", "new")},
+                "checkpoints": sum(r["checkpoints"] for r in rs),
+                "checkpoints_on_disk": sum(r["checkpoints_on_disk"] for r in rs),
+                "train_gpu_hours": sum(r["train_gpu_hours"] for r in rs),
+                "train_gpu_hours_to_go": sum(r["train_gpu_hours_to_go"] for r in rs),
+                "measured_runs": sum(r["source"].startswith("measured") for r in rs),
+                **eval_summary(plan, workdir, cells, a)}
+
+    exps = {e: row([r for r, v in runs.items() if e in v["experiments"]], eval_cells(plan, e)) for e in plan.experiments}
+    return {"experiments": exps, "total": row(list(runs), eval_cells(plan)), "runs": runs}
