@@ -10,3 +10,7 @@ Subpackages, one job each:
 """
 
 __version__ = "0.1.0"
+
+from rlvr_repro.quiet import silence_known_noise as _silence_known_noise
+
+_silence_known_noise()

@@ -107,6 +107,10 @@ def convert_gguf(gguf_path: Path, out_dir: Path, dtype: str = "bfloat16") -> Pat
         if hasattr(model.config, "quantization_config"):
             del model.config.quantization_config
         model.save_pretrained(tmp)
+        # The GGUF's tokenizer asks for WordPiece-style space clean-up, which transformers ignores for a
+        # BPE tokenizer (with a warning on every decode): store what actually happens.
+        if type(getattr(tokenizer, "backend_tokenizer", None) and tokenizer.backend_tokenizer.model).__name__ == "BPE":
+            tokenizer.clean_up_tokenization_spaces = False
         tokenizer.save_pretrained(tmp)
         if out_dir.exists():
             shutil.rmtree(out_dir)

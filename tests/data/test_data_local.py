@@ -18,7 +18,6 @@ from rlvr_repro.data.fixtures import BENCH_RANGE, TRAIN_RANGE, math_train_rows
 from rlvr_repro.data.tokens import TokenCounter
 
 REPO = Path(__file__).resolve().parents[2]
-SMOL = Path("/tmp/probe/smol")  # present on the development machine only; tests skip without it
 
 
 def local_specs(fx: dict) -> dict:
@@ -138,9 +137,9 @@ def test_whitespace_token_counter():
 
 
 @pytest.mark.slow
-def test_real_tokenizer_counts_and_chat_template(local_build, tmp_path):
-    if not (SMOL / "tokenizer.json").exists():
-        pytest.skip(f"no local tokenizer at {SMOL}")
+def test_real_tokenizer_counts_and_chat_template(local_build, tmp_path, smol_model_dir):
+    """SmolLM2's real tokenizer and chat template, from the model the project prepares (tests/conftest.py)."""
+    SMOL = smol_model_dir
     tc = TokenCounter(str(SMOL))
     n = tc.count(["What is 7 + 5?"])[0]
     assert 4 <= n <= 12

