@@ -4,7 +4,7 @@ GRPO samples G responses per prompt and evaluation draws n samples per problem, 
 appears G (or n) times in a batch. ``generate(num_return_sequences=G)`` and a plain forward over
 prompt + response process every copy of the prompt, and for short answers the prompt is most of
 the tokens: on SmolLM2 with 48 prompt and 16 response tokens, generation with a shared prefill was
-~7x faster on this CPU with token-identical greedy outputs (``benchmarks/bench_local_train.py``).
+~7x faster on this CPU with token-identical greedy outputs (``benchmarks/bench_local_step.py``).
 
 The prompt (all but its last token) is run once per distinct prompt into a KV cache, the cache rows
 are repeated for the copies, and the model continues from there. The attention mask and position

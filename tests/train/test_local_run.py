@@ -76,11 +76,11 @@ def interrupting(after_calls: int):
 def test_resume_continues_from_the_last_checkpoint(make_spec, tmp_path):
     spec = make_spec(total_steps=4, save_freq=2, use_kl_loss=True)
     straight = tmp_path / "straight"
-    train_local(spec, straight, reward_fn=contains_answer, progress=False)
+    train_local(spec, straight, reward_fn=contains_answer, progress=False, dtype="float32")
 
     resumed = tmp_path / "resumed"
     with pytest.raises(Interrupt):  # dies during step 4, after step 2's checkpoint and step 3's log line
-        train_local(spec, resumed, reward_fn=interrupting(3), progress=False)
+        train_local(spec, resumed, reward_fn=interrupting(3), progress=False, dtype="float32")
     assert [r["step"] for r in _log(resumed)] == [1, 2, 3]
     assert sorted(ckpt.complete_checkpoints(resumed)) == [2]
     assert (resumed / "checkpoints/step_2" / ckpt.STATE_FILE).exists()
@@ -93,8 +93,9 @@ def test_resume_continues_from_the_last_checkpoint(make_spec, tmp_path):
         calls["n"] += 1
         return contains_answer(*args)
 
-    train_local(spec, resumed, reward_fn=counting, progress=False)
+    train_local(spec, resumed, reward_fn=counting, progress=False)  # auto: keeps the dtype the run logged
     assert calls["n"] == 2  # steps 3 and 4 only: resumed, not restarted
+    assert {r["compute_dtype"] for r in _log(resumed)} == {"float32"}
     assert (resumed / "checkpoints/step_2/DONE").exists()
     assert not list((resumed / "checkpoints").glob(".step_*"))
     # the resumed run is the uninterrupted run: same samples, same updates, same log

@@ -28,7 +28,23 @@ def test_local_config_is_valid():
     plan = validate_config(merged("local.yaml"))
     assert list(plan.experiments) == ["local"]
     assert {r.method for r in plan.runs.values()} == {"grpo", "ace_grpo"}
-    assert plan.benchmarks() == ["local_math500", "local_gsm8k"]
+    assert plan.benchmarks() == ["local_arith", "local_words", "local_hard"]
+
+
+def test_local_runs_share_one_matched_recipe():
+    """The local table is a method comparison: same data, steps, batch, learning rate and seed for
+    every method; only the method preset's own keys differ. Answers fit the budget both sides."""
+    config = merged("local.yaml")
+    plan = validate_config(config)
+    specs = [plan.run_spec(r) for r in plan.runs]
+    shared = ("total_steps", "prompts_per_step", "group_size", "lr", "max_response_length", "temperature",
+              "ppo_mini_batch_size", "ppo_epochs")
+    for key in shared:
+        assert len({s["train"][key] for s in specs}) == 1, key
+    assert len({s["seed"] for s in specs}) == 1 and len({s["dataset"]["name"] for s in specs}) == 1
+    assert {s["model"]["family"] for s in specs} == {"short_answer"}
+    assert config["protocols"]["local"]["max_tokens"] == specs[0]["train"]["max_response_length"]
+    assert plan.decontamination_set("local_arith") == ["local_arith", "local_words", "local_hard"]
 
 
 @pytest.mark.parametrize("mutate, expected", [

@@ -369,6 +369,15 @@ def _finished(out_dir: Path, s: TrainSettings, train_log: TrainLog) -> bool:
     return [int(r["step"]) for r in train_log.records()] == list(range(1, s.total_steps + 1))
 
 
+def _logged_dtype(train_log: TrainLog, step: int) -> str | None:
+    """The compute dtype the run used up to ``step``: a resumed run keeps it, so that it computes
+    exactly what the uninterrupted run would (``auto`` probes timings, which can differ per start)."""
+    for record in train_log.records():
+        if int(record.get("step", 0)) == step:
+            return record.get("compute_dtype")
+    return None
+
+
 def train_local(run_spec: dict, out_dir: Path, *, reward_fn: RewardFn | None = None, progress: bool = True,
                 dtype: str = "auto", num_threads: int | None = None) -> Path:
     """Train one run on CPU; returns the final checkpoint directory ``out_dir/checkpoints/step_{total_steps}``.
@@ -395,9 +404,11 @@ def train_local(run_spec: dict, out_dir: Path, *, reward_fn: RewardFn | None = N
         log.info("%s: training already finished (%d steps)", out_dir, s.total_steps)
         return final_dir
 
+    resumable = ckpt.latest_resumable(out_dir)
+    if resumable is not None and dtype == "auto":
+        dtype = _logged_dtype(train_log, resumable[0]) or dtype
     t = build_trainer(spec, reward_fn=reward_fn, dtype=dtype)
     start = 0
-    resumable = ckpt.latest_resumable(out_dir)
     if resumable is not None:
         start = restore(t, ckpt.load_trainer_state(resumable[1]), resumable[1])
         train_log.truncate_to(start)

@@ -1,8 +1,8 @@
 """AdamW on fp32 master weights, verl's warm-up schedule, gradient clipping.
 
-Why master weights: the fastest way to run SmolLM2 on this kind of CPU is bf16 (forward ~2x, generation
-and backward faster than fp32; see benchmarks/bench_local_train.py), but an AdamW step of size ~lr=1e-6
-on a bf16 weight (8 significant bits) is rounded away. So the model computes in its own dtype and the
+Why master weights: on a CPU with bf16 instructions the fastest way to run SmolLM2 is bf16 (the compute
+dtype is chosen per machine, :mod:`rlvr_repro.compute_dtype`), but an AdamW step of size ~lr=1e-6
+on a bf16 weight (8 significant bits) is rounded away. So the model computes in its compute dtype and the
 optimizer owns fp32 copies: gradients are added into the fp32 copies after every micro-batch, the step
 happens in fp32, and the result is copied back into the model (classic mixed precision). A model that is
 already fp32 is updated in place, with no copies.
