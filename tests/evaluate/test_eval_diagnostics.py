@@ -99,7 +99,7 @@ def test_scoring_the_generating_model_reproduces_its_mean_nll(smol_model_dir, tm
     out = tmp_path / "g.jsonl"
     protocol = {"temperature": 1.0, "n": 3, "max_tokens": 12, "benchmarks": ["gsm8k"]}
     generate_benchmarks(smol_model_dir, [(bench, out)], backend="hf", family="generic", protocol=protocol,
-                        resources={"threads": 1}, progress=False)
+                        resources={"threads": 1, "dtype": "float32"}, progress=False)  # as the scorer
     rows = [json.loads(l) for l in out.read_text().splitlines()]
     scored = score_logprobs(smol_model_dir, rows, threads=1, progress=False)
     pairs = [(-s["mean_nll"], v) for row, vals in zip(rows, scored) for s, v in zip(row["samples"], vals)]

@@ -26,6 +26,7 @@ import torch
 from tqdm import tqdm
 
 from rlvr_repro.io import read_jsonl
+from rlvr_repro.shared_prompts import prefill_shared
 
 
 def _paired(gen_rows: Sequence[dict], grade_rows: Sequence[dict]):
@@ -104,17 +105,67 @@ def think_answer_auc(gen_rows: Sequence[dict], grade_rows: Sequence[dict]) -> di
             "n": len(wrong), "n_incorrect": int(sum(wrong)), "n_missing": missing}
 
 
+def _encode_row(tokenizer, row: dict, eos: int) -> tuple[list[int], list[list[int]]]:
+    """A generations row as token ids: the rendered prompt, and each sample's re-tokenized text
+    (+ the end-of-sequence token when the sample stopped on it)."""
+    prompt_ids = tokenizer(row["prompt"], add_special_tokens=False)["input_ids"]
+    responses = []
+    for sample in row["samples"]:
+        ids = tokenizer(sample["text"], add_special_tokens=False)["input_ids"]
+        responses.append(ids + [eos] if sample.get("finish_reason") == "stop" else ids)
+    return prompt_ids, responses
+
+
+def _score_chunk(model, chunk: list[tuple[list[int], list[list[int]]]], pad: int) -> list[list[float | None]]:
+    """Mean log-prob of every response of several problems in one forward: prompts left-padded and
+    prefilled once per problem (:mod:`rlvr_repro.shared_prompts`), responses right-padded, and the
+    vocabulary softmax taken only at the positions that predict response tokens."""
+    prompts = [p for p, rs in chunk for _ in rs]
+    responses = [r for _, rs in chunk for r in rs]
+    if not responses:
+        return [[] for _ in chunk]
+    lp, lr = max(len(p) for p in prompts), max(1, max(len(r) for r in responses))
+    ids = torch.full((len(prompts), lp + lr), pad, dtype=torch.long)
+    mask = torch.zeros_like(ids)
+    for i, (p, r) in enumerate(zip(prompts, responses)):
+        ids[i, lp - len(p):lp] = torch.tensor(p)
+        mask[i, lp - len(p):lp] = 1
+        if r:
+            ids[i, lp:lp + len(r)] = torch.tensor(r)
+            mask[i, lp:lp + len(r)] = 1
+    pos = (mask.cumsum(-1) - 1).clamp(min=0)
+    owner = torch.tensor([k for k, rs in enumerate(rs for _, rs in chunk if rs) for _ in rs])
+    if lp > 1:
+        cache = prefill_shared(model, ids[:, :lp - 1], mask[:, :lp - 1], pos[:, :lp - 1], owner)
+        logits = model(input_ids=ids[:, lp - 1:], attention_mask=mask, position_ids=pos[:, lp - 1:],
+                       past_key_values=cache, use_cache=True).logits
+    else:
+        logits = model(input_ids=ids, attention_mask=mask, position_ids=pos).logits
+    logits = logits[:, :lr].float()  # position p predicts response token p
+    logp = torch.log_softmax(logits, dim=-1).gather(-1, ids[:, lp:].unsqueeze(-1)).squeeze(-1)
+    values, k = [], 0
+    for _, rs in chunk:
+        row = []
+        for r in rs:
+            row.append(float(logp[k, :len(r)].mean()) if r else None)
+            k += 1
+        values.append(row)
+    return values
+
+
 @torch.no_grad()
 def score_logprobs(model_dir: str | Path, gen_rows: Sequence[dict] | str | Path, *,
-                   dtype: str = "float32", threads: int | None = None, progress: bool = True
-                   ) -> list[list[float | None]]:
+                   dtype: str = "float32", threads: int | None = None, progress: bool = True,
+                   max_rows: int = 128) -> list[list[float | None]]:
     """Mean per-token log-prob of every sample under the model in ``model_dir`` (teacher forcing).
 
     Tokens scored: the response text re-tokenized (as verl re-tokenizes responses for the old
     and reference log-probs), plus the end-of-sequence token when the sample stopped on it, after
     the row's rendered prompt. Returns one list per row (one value per sample; None for a
     sample with no tokens). Scoring the evaluated checkpoint itself reproduces the generation's
-    ``-mean_nll`` wherever the re-tokenization round-trips.
+    ``-mean_nll`` wherever the re-tokenization round-trips. Problems are scored together, up to
+    ``max_rows`` samples per forward. fp32 by default: the diagnostic compares small differences
+    of log-probs, so it does not trade precision for speed.
     """
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -127,32 +178,18 @@ def score_logprobs(model_dir: str | Path, gen_rows: Sequence[dict] | str | Path,
     eos = model.generation_config.eos_token_id
     eos = (eos[0] if isinstance(eos, (list, tuple)) else eos) if eos is not None else tokenizer.eos_token_id
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos
-    out = []
-    for row in tqdm(gen_rows, desc=f"scoring under {Path(model_dir).name}", disable=not progress):
-        prompt_ids = tokenizer(row["prompt"], add_special_tokens=False)["input_ids"]
-        responses = []
-        for sample in row["samples"]:
-            ids = tokenizer(sample["text"], add_special_tokens=False)["input_ids"]
-            if sample.get("finish_reason") == "stop":
-                ids = ids + [eos]
-            responses.append(ids)
-        width = len(prompt_ids) + max((len(r) for r in responses), default=0)
-        batch = torch.full((len(responses), width), pad, dtype=torch.long)
-        mask = torch.zeros_like(batch)
-        for i, ids in enumerate(responses):
-            seq = prompt_ids + ids
-            batch[i, :len(seq)] = torch.tensor(seq)
-            mask[i, :len(seq)] = 1
-        logits = model(input_ids=batch, attention_mask=mask).logits.float()
-        logp = torch.log_softmax(logits[:, :-1], dim=-1).gather(-1, batch[:, 1:].unsqueeze(-1)).squeeze(-1)
-        values = []
-        for i, ids in enumerate(responses):
-            if not ids:
-                values.append(None)
-                continue
-            start = len(prompt_ids) - 1  # logits at t predict token t+1
-            values.append(float(logp[i, start:start + len(ids)].mean()))
-        out.append(values)
+    encoded = [_encode_row(tokenizer, row, eos) for row in gen_rows]
+    out: list[list[float | None]] = []
+    chunk: list = []
+    bar = tqdm(total=len(encoded), desc=f"scoring under {Path(model_dir).name}", disable=not progress)
+    for item in encoded + [None]:
+        if chunk and (item is None or sum(len(rs) for _, rs in chunk) + len(item[1]) > max_rows):
+            out += _score_chunk(model, chunk, pad)
+            bar.update(len(chunk))
+            chunk = []
+        if item is not None:
+            chunk.append(item)
+    bar.close()
     return out
 
 
