@@ -118,7 +118,7 @@ def test_group_jobs_count_once(tmp_path):
                            "-j", "10"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     s = parse_dry_run(proc.stdout + proc.stderr, {"all", "agg"})
-    assert s.n_jobs == 10 and s.groups == {"g": 2} and dict(s.local) == {"all": 1, "agg": 1}
+    assert s.n_jobs == 10 and s.groups == {"group[a+b]": 2} and dict(s.local) == {"all": 1, "agg": 1}
     assert s.n_submissions == 2 and not s.submitted
 
 

@@ -96,3 +96,42 @@ def test_run_training_drives_verl_and_checks_the_checkpoints(tmp_path, monkeypat
         verl_launch.run_training(spec, tmp_path / "run", cpus=12, log=None,
                                  run=lambda *a, **k: fake_verl(*a, **k, save=False))
     assert calls[-1][1]["VERL_FILE_LOGGER_PATH"].endswith("metrics.2.jsonl")
+
+
+def test_merge_run_checkpoints_redoes_only_what_is_not_merged(tmp_path):
+    """One job merges every step of a run; its rerun (Snakemake has deleted the DONE markers) keeps
+    steps already merged from the same verl checkpoint, merges a retrained step again, and fails
+    for a step verl did not finish, after merging the others."""
+    from rlvr_repro.train import verl_merge
+
+    run_dir = tmp_path / "run"
+    ckpts = run_dir / "verl" / "checkpoints"
+    for step in (5, 10):
+        hf = ckpts / f"global_step_{step}" / "actor" / "huggingface"
+        hf.mkdir(parents=True)
+        (hf / "config.json").write_text("{}")
+        (hf / "model.safetensors").write_bytes(b"w%d" % step)
+    (ckpts / verl_launch.TRACKER_FILE).write_text("10")
+    calls = []
+
+    def export(actor, target, log=None):
+        calls.append(actor.parent.name)
+        return verl_launch.export_hf_checkpoint(actor, target, log=log)
+
+    assert verl_merge.merge_run_checkpoints(run_dir, [5, 10], export=export) == {5: "merged", 10: "merged"}
+    assert (run_dir / "checkpoints/step_10/model.safetensors").read_bytes() == b"w10"
+    assert verl_merge.merge_run_checkpoints(run_dir, [5, 10], export=export) == {5: "kept", 10: "kept"}
+    assert calls == ["global_step_5", "global_step_10"]
+    # step 10 saved again (a retrained run): merged again; an empty step_N/ proves nothing
+    actor10 = ckpts / "global_step_10" / "actor"
+    (actor10 / "huggingface" / "model.safetensors").write_bytes(b"new")
+    import os
+    os.utime(actor10, ns=(actor10.stat().st_atime_ns, actor10.stat().st_mtime_ns + 10**9))
+    (run_dir / "checkpoints/step_5/model.safetensors").unlink()
+    assert verl_merge.merge_run_checkpoints(run_dir, [5, 10], export=export) == {5: "merged", 10: "merged"}
+    assert (run_dir / "checkpoints/step_10/model.safetensors").read_bytes() == b"new"
+    # step 15 never finished saving (tracker says 10): the others are kept, then it fails naming it
+    (ckpts / "global_step_15" / "actor").mkdir(parents=True)
+    with pytest.raises(FileNotFoundError, match=r"steps \[15\]"):
+        verl_merge.merge_run_checkpoints(run_dir, [5, 10, 15], export=export)
+    assert len(calls) == 4
