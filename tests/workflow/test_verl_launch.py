@@ -96,6 +96,41 @@ def test_run_training_drives_verl_and_checks_the_checkpoints(tmp_path, monkeypat
         verl_launch.run_training(spec, tmp_path / "run", cpus=12, log=None,
                                  run=lambda *a, **k: fake_verl(*a, **k, save=False))
     assert calls[-1][1]["VERL_FILE_LOGGER_PATH"].endswith("metrics.2.jsonl")
+    assert "MLP_CURRENT_CAPACITY_BLOCK_EXPIRATION_TIMESTAMP" not in env  # outside Slurm: no expiration
+
+    # inside a job: verl's ESI timestamp = the job's end time, its margin = save_margin_s; tracking on
+    shutil.rmtree(tmp_path / "run" / "verl" / "checkpoints")
+    tracking = {"tensorboard": {"enabled": True, "dir": str(tmp_path / "tb")}}
+    verl_launch.run_training(spec, tmp_path / "run", cpus=12, log=None, run=fake_verl, end_time=1.8e9,
+                             save_margin_s=120, tracking=tracking)
+    cmd, env = calls[-1]
+    assert env["MLP_CURRENT_CAPACITY_BLOCK_EXPIRATION_TIMESTAMP"] == "1800000000.0"
+    assert "trainer.esi_redundant_time=120.0" in cmd and "trainer.resume_mode=auto" in cmd
+    assert [c for c in cmd if c.startswith("trainer.logger=")] == ["trainer.logger=[console,file,tensorboard]"]
+    assert env["TENSORBOARD_DIR"] == str((tmp_path / "tb").resolve() / rid)
+
+
+def test_deadline_from_the_job_end_time_and_sigterm():
+    from datetime import datetime
+    from types import SimpleNamespace
+
+    from rlvr_repro.train import deadline as dl
+
+    end = datetime(2030, 1, 2, 3, 4, 5)
+    fake = lambda cmd, **k: SimpleNamespace(returncode=0, stdout=end.isoformat() + "\n")  # noqa: E731
+    assert dl.slurm_end_time("42", run=fake) == end.timestamp()
+    assert dl.slurm_end_time("42", run=lambda cmd, **k: SimpleNamespace(returncode=0, stdout="N/A\n")) is None
+    now = [1000.0]
+    d = dl.Deadline(end_time=1100.0, margin_s=60, clock=lambda: now[0])
+    assert not d.reached(10.0)          # 100 s left > 60 + 10
+    now[0] = 1025.0
+    assert not d.reached(5.0)           # 75 s left > 60 + longest step 10
+    now[0] = 1031.0
+    assert d.reached(1.0) and "69 s left" in d.why()
+    d2 = dl.Deadline(end_time=None)
+    assert not d2.reached(1e6)
+    d2._on_sigterm(15, None)
+    assert d2.reached(0.0) and "SIGTERM" in d2.why()
 
 
 def test_merge_run_checkpoints_redoes_only_what_is_not_merged(tmp_path):
