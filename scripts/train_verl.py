@@ -13,5 +13,7 @@ with logged(snakemake.log[0]) as log:
     spec["dataset"]["train_files"] = str(Path(snakemake.input.train).resolve())
     spec["dataset"]["val_files"] = str(Path(snakemake.input.val).resolve())
     summary = run_training(spec, Path(snakemake.output.done).parent.resolve(), log=log,
-                           cpus=int(os.environ.get("SLURM_CPUS_PER_TASK", snakemake.threads)))
+                           cpus=int(os.environ.get("SLURM_CPUS_PER_TASK", snakemake.threads)),
+                           save_margin_s=float(snakemake.params.save_margin_s),
+                           tracking=dict(snakemake.params.tracking))
     write_json(snakemake.output.done, summary)

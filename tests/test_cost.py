@@ -44,7 +44,7 @@ def test_estimate_is_tokens_times_size_at_the_stated_rates():
 def test_default_config_before_anything_ran(plan, tmp_path):
     result = summarize(plan, tmp_path, A)
     total = result["total"]
-    assert total["runs"] == len(plan.runs) == 94 and total["new"] == 94 and total["done"] == 0
+    assert total["runs"] == len(plan.runs) == 76 and total["new"] == 76 and total["done"] == 0
     assert total["checkpoints"] == len(plan.checkpoint_targets()) and total["checkpoints_on_disk"] == 0
     assert total["cells"] == len(list(plan.eval_cells())) and total["cells_on_disk"] == 0
     assert total["train_gpu_hours"] == pytest.approx(total["train_gpu_hours_to_go"]) and total["train_gpu_hours"] > 1000
@@ -118,7 +118,7 @@ def test_group_jobs_count_once(tmp_path):
                            "-j", "10"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     s = parse_dry_run(proc.stdout + proc.stderr, {"all", "agg"})
-    assert s.n_jobs == 10 and s.groups == {"g": 2} and dict(s.local) == {"all": 1, "agg": 1}
+    assert s.n_jobs == 10 and s.groups == {"group[a+b]": 2} and dict(s.local) == {"all": 1, "agg": 1}
     assert s.n_submissions == 2 and not s.submitted
 
 
@@ -129,16 +129,21 @@ def test_cli_on_the_default_config(tmp_path):
                            "--json", str(out)], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "TOTAL (shared once)" in proc.stdout and "our choice" in proc.stdout
-    assert json.loads(out.read_text())["total"]["runs"] == 94
+    assert json.loads(out.read_text())["total"]["runs"] == 76
 
     proc = subprocess.run([sys.executable, "-m", "rlvr_repro.cost", "--directory", str(tmp_path), "--experiments",
                            "asymgrpo_entreg_qwen3", "--per-run", "--json", str(out)], cwd=REPO, capture_output=True,
                           text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     sub = json.loads(out.read_text())["experiments"]["asymgrpo_entreg_qwen3"]["submissions"]
-    # 1 run: 1 training job, its 6 checkpoint merges, 7 eval cells x 5 benchmarks of grade + metrics, ...
+    # 1 run: 1 training job, 1 job merging its 6 checkpoints, 7 evaluation allocations (6 checkpoints +
+    # the base model), each a group of generate + 5 x (grade + metrics) (+ diagnostics at the last/base)
     by_rule = sub["by_rule"]
     assert sum(v for k, v in by_rule.items() if k.startswith("train_verl")) == 1
-    assert by_rule["merge_checkpoint"] == 6 and by_rule["metrics"] == 35
-    assert sub["submissions"] == sum(by_rule.values()) and sub["jobs"] == sub["submissions"] + sub["local"]
+    assert sum(v for k, v in by_rule.items() if k.startswith("merge_checkpoints")) == 1
+    groups = {k: v for k, v in by_rule.items() if k.startswith("group[")}
+    assert sum(groups.values()) == 7 and all("grade+metrics" in k for k in groups), groups
+    assert "grade" not in by_rule and "metrics" not in by_rule
+    # every job is local, submitted alone, or one of the jobs a group submission holds
+    assert sub["submissions"] == sum(by_rule.values()) and sub["jobs"] > sub["submissions"] + sub["local"]
     assert "Slurm submissions by rule" in proc.stdout and "qwen3_4b-math_train-asym_reinforce_entreg_qwen3-s0" in proc.stdout

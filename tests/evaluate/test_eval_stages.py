@@ -74,3 +74,37 @@ def test_cli_end_to_end_on_real_gsm8k_rows(smol_model_dir, tmp_path, real_rows):
     assert 0 < m["mean_response_tokens"] <= 64
     diag = json.loads((tmp_path / "diag.json").read_text())
     assert set(diag) == {"entropy", "think_answer_auc", "confidence_shift"}
+
+
+def test_checkpoint_diagnostics_load_each_model_once(tmp_path, monkeypatch):
+    """All benchmarks of a checkpoint re-scored with one load of the reference and one of the policy;
+    each cell gets the log-probs of its own samples (the same result as cell by cell)."""
+    loads = []
+
+    def fake_score(model_dir, rows):  # policy: -mean_nll, reference: -2 mean_nll -> shift = mean_nll
+        loads.append((model_dir, len(rows)))
+        scale = 1.0 if model_dir == "policy" else 2.0
+        return [[-scale * s["mean_nll"] for s in r["samples"]] for r in rows]
+
+    monkeypatch.setattr(stages, "score_logprobs", fake_score)
+    monkeypatch.setattr(stages, "resolve_model_dir", str)
+    cells = []
+    for name, nll in (("a", 0.2), ("b", 0.5)):
+        gen = _write(tmp_path / f"{name}_gen.jsonl", [
+            {"id": str(i), "benchmark": name, "prompt": "p", "answer": "1", "n": 1,
+             "samples": [{"text": "x" * (i + 1), "n_tokens": 2, "finish_reason": "stop", "mean_nll": nll + i}]}
+            for i in range(2 if name == "a" else 3)])
+        grades = _write(tmp_path / f"{name}_grades.jsonl",
+                        [{"id": str(i), "correct": [False]} for i in range(2 if name == "a" else 3)])
+        cells.append((gen, grades, tmp_path / f"{name}.json", None, name))
+    docs = stages.run_checkpoint_diagnostics(cells, reference_model="ref", policy_model="policy")
+    assert loads == [("ref", 5), ("policy", 5)]
+    one_by_one = []
+    for gen, grades, out, _, _ in cells:
+        one_by_one.append(stages.run_diagnostics(gen, grades, tmp_path / "x.json", reference_model="ref",
+                                                 policy_model="policy"))
+    assert docs == one_by_one
+    assert docs[0]["confidence_shift"]["n_incorrect"] == 2 and docs[1]["confidence_shift"]["n_incorrect"] == 3
+    assert docs[0]["confidence_shift"]["mean_shift"] == pytest.approx(0.7)   # (0.2 + 1.2) / 2
+    assert docs[1]["confidence_shift"]["mean_shift"] == pytest.approx(1.5)   # (0.5 + 1.5 + 2.5) / 3
+    assert json.loads((tmp_path / "b.json").read_text()) == docs[1]

@@ -3,19 +3,19 @@
 A throw-away single-node cluster (slurmctld + slurmd + munged from Debian's packages, 2 fake GPUs
 that are /dev/null links; tests/slurm/start_slurm.sh, facts in notes/slurm/REPORT.md) comes up in
 seconds on a root CI machine. The test then builds one base-model metrics.json of the local config
-through it: the localrules (prepare_model, local_fixtures) run on the submit host, build_benchmark,
-generate_local (one GPU, `tasks_per_gpu: 0`), grade and metrics go through `sbatch`, and Snakemake
-has to poll them with squeue and collect their outputs. The cluster is always stopped afterwards.
+through it: the localrules (prepare_model, local_fixtures) run on the submit host, build_benchmark
+goes through `sbatch`, and generate_local (one GPU, `tasks_per_gpu: 0`), grade and metrics of the
+checkpoint go through one `sbatch` as one group job (workflow/rules/evaluate.smk). Snakemake has to
+poll them with squeue and collect their outputs. The cluster is always stopped afterwards.
 
-Skips (with the reason) when not root, when Slurm is absent and apt-get cannot install it, or when
-another Slurm controller already holds the port.
+The cluster fixture (`slurm_cluster`, tests/conftest.py) skips with the reason when not root, when
+Slurm is absent and apt-get cannot install it, or when another Slurm controller holds the port.
 """
 import importlib.util
 import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,20 +28,19 @@ import yaml
 pytestmark = [pytest.mark.slurm, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[2]
-SCRIPTS = REPO / "tests" / "slurm"
 PROFILE = REPO / "profiles" / "slurm"
-TARGET = "results/eval/local/base-smollm2_135m/step_0/local_gsm8k/metrics.json"
+TARGET = "results/eval/local/base-smollm2_135m/step_0/local_arith/metrics.json"
 SNAKEMAKE_LIMIT_S = 480
-SLURMCTLD_PORT = 6817  # start_slurm.sh's SlurmctldPort
 
 # The local config made small, and resources that fit the CI node (2 CPUs, ~21 GB). Mappings merge
 # key by key onto config.yaml's cluster sizes, so cpus_per_task must come down too (a job asking for
 # 16 CPUs stays PENDING (PartitionConfig) forever on a 2-CPU node).
 SMALL = {
-    "fixtures": {"seed": 0, "sizes": {"math_train": 60, "math500": 12, "gsm8k": 12, "mmlu_stem": 8}},
+    "fixtures": {"seed": 0, "sizes": {"math_train": 60, "math500": 12, "gsm8k": 12, "mmlu_stem": 8,
+                                      "arith_test": 12, "arith_words": 8, "arith_hard": 8}},
     "eval": {"limit": 2, "batch_size": 2},
     "protocols": {"local": {"n": 2, "k_list": [1, 2], "max_tokens": 16}},
-    "datasets": {"local_math": {"params": {"val_size": 4}}},
+    "datasets": {"local_arith": {"params": {"val_size": 4}}},
     "resources": {
         "generate": {"gpu": 1, "tasks_per_gpu": 0, "cpus_per_task": 1, "mem_mb": 3000, "runtime": 10},
         "data": {"cpus_per_task": 1, "mem_mb": 2000, "runtime": 10},
@@ -49,52 +48,13 @@ SMALL = {
         "train": {"cpus_per_task": 1, "mem_mb": 3000, "runtime": 10},
     },
 }
-SUBMITTED_RULES = {"build_benchmark", "generate_local", "grade", "metrics"}
+EVAL_GROUP = "eval_local_base-smollm2_135m_step0"  # common.smk eval_group: one allocation per checkpoint
+SUBMITTED_RULES = {"build_benchmark", EVAL_GROUP}
 LOCAL_RULES = {"prepare_model", "local_fixtures"}
-
-
-def _port_in_use(port: int) -> bool:
-    with socket.socket() as s:
-        s.settimeout(0.5)
-        return s.connect_ex(("127.0.0.1", port)) == 0
-
-
-def _slurm_installed() -> bool:
-    return all(shutil.which(b) for b in ("slurmctld", "slurmd", "munged", "sbatch"))
 
 
 def _tail(path: Path, n: int = 3000) -> str:
     return path.read_text(errors="replace")[-n:] if path.is_file() else f"({path} missing)"
-
-
-@pytest.fixture(scope="module")
-def slurm_cluster():
-    """A running single-node cluster with 2 fake GPUs; torn down whatever happens."""
-    if os.geteuid() != 0:
-        pytest.skip("a throw-away Slurm cluster needs root (daemons, /etc/slurm/slurm.conf)")
-    if not _slurm_installed() and not shutil.which("apt-get"):
-        pytest.skip("Slurm is not installed and apt-get is not available to install it")
-    if _port_in_use(SLURMCTLD_PORT):
-        pytest.skip(f"port {SLURMCTLD_PORT} is in use: another Slurm controller is running here")
-    # Not under pytest's tmp dir: that is 0700 root, and munged runs as the munge user.
-    base = Path(tempfile.mkdtemp(prefix="rlvr-slurm-"))
-    base.chmod(0o755)
-    env = dict(os.environ, SLURM_BASE=str(base), SLURM_FAKE_GPUS="2")
-    try:
-        t0 = time.monotonic()
-        proc = subprocess.run([str(SCRIPTS / "start_slurm.sh")], env=env, capture_output=True,
-                              text=True, timeout=600)
-        start_s = time.monotonic() - t0
-        if proc.returncode != 0:
-            out = f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-            if not _slurm_installed():
-                pytest.skip(f"Slurm is not installed and installing it with apt-get failed:\n{out}")
-            pytest.fail(f"start_slurm.sh failed (rc {proc.returncode}):\n{out}")
-        print(f"\n[slurm] cluster up in {start_s:.1f} s\n{proc.stdout[-600:]}")
-        yield {"base": base, "start_s": start_s}
-    finally:
-        subprocess.run([str(SCRIPTS / "stop_slurm.sh")], env=env, capture_output=True, text=True, timeout=120)
-        shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
@@ -131,21 +91,26 @@ def slurm_run(slurm_cluster):
 
 
 def _sbatch_calls(output: str) -> dict[str, list[str]]:
-    """rule name -> its `sbatch` command lines (without the --wrap payload) from --verbose output."""
+    """rule (or group id) -> its `sbatch` command lines (without the --wrap payload) from --verbose
+    output. A group job's comment is `rule_<group id>_<its rules>`."""
     calls: dict[str, list[str]] = {}
     for line in output.splitlines():
         if line.startswith("sbatch call:"):
             head = line.split("--wrap", 1)[0]
-            rule = re.search(r"--comment rule_(\w+?)(?:_wildcards_\S*)?\s", head)
+            rule = re.search(r"--comment rule_(\S+?)(?:_wildcards_\S*)?\s", head)
             assert rule, f"sbatch call without a rule comment: {head}"
-            calls.setdefault(rule.group(1), []).append(head)
+            name = rule.group(1)
+            if name.startswith(EVAL_GROUP):
+                assert name == f"{EVAL_GROUP}_generate_local_grade_metrics", name
+                name = EVAL_GROUP
+            calls.setdefault(name, []).append(head)
     return calls
 
 
 @pytest.mark.timeout(900)
 def test_slurm_builds_the_base_model_metrics(slurm_run):
     m = json.loads((slurm_run["workdir"] / TARGET).read_text())
-    assert (m["benchmark"], m["subject"], m["step"]) == ("local_gsm8k", "base-smollm2_135m", 0)
+    assert (m["benchmark"], m["subject"], m["step"]) == ("local_arith", "base-smollm2_135m", 0)
     assert m["n"] == 2 and m["n_problems"] == 2
     assert 0.0 <= m["pass_at_k"]["1"] <= m["pass_at_k"]["2"] <= 1.0
     assert 0.0 <= m["avg_at_n"] <= 1.0
@@ -164,8 +129,9 @@ def test_compute_jobs_went_through_sbatch_and_localrules_did_not(slurm_run):
     submitted = re.findall(r"has been submitted with SLURM jobid (\d+)", slurm_run["output"])
     assert len(submitted) == n_calls
     logs = slurm_run["workdir"] / ".snakemake" / "slurm_logs"
-    for rule in SUBMITTED_RULES:
-        assert list((logs / f"rule_{rule}").rglob("*.log")), f"no Slurm job log for {rule} under {logs}"
+    assert list((logs / "rule_build_benchmark").rglob("*.log")), f"no Slurm job log for build_benchmark under {logs}"
+    assert list(logs.glob(f"*{EVAL_GROUP}*/**/*.log")) or list(logs.rglob(f"*{EVAL_GROUP}*")), \
+        f"no Slurm job log for the eval group under {logs}: {sorted(p.name for p in logs.iterdir())}"
     # Slurm's own view: each job Snakemake submitted ran to COMPLETED
     states = {}
     for line in slurm_run["squeue"].splitlines():
@@ -173,17 +139,19 @@ def test_compute_jobs_went_through_sbatch_and_localrules_did_not(slurm_run):
         states[job_id] = (state, comment)
     for job_id in submitted:
         assert states.get(job_id, ("missing",))[0] == "COMPLETED", (job_id, slurm_run["squeue"])
-    assert any(c.startswith("rule_generate_local") for _, c in states.values())
+    assert any(c.startswith(f"rule_{EVAL_GROUP}") for _, c in states.values())
 
 
 @pytest.mark.timeout(900)
-def test_generate_job_asks_slurm_for_one_gpu_and_one_task(slurm_run):
+def test_eval_group_asks_slurm_for_one_gpu_and_one_task(slurm_run):
+    """One allocation for generate + grade + metrics of the checkpoint: the generate job's GPU, CPUs
+    and memory (the grades share them), the runtimes of the three layers added up."""
     calls = _sbatch_calls(slurm_run["output"])
-    (gen,) = calls["generate_local"]
+    (gen,) = calls[EVAL_GROUP]
     assert re.search(r"--gpus=(\w+:)?1\b", gen), gen
     assert "--ntasks-per-gpu" not in gen, gen
-    assert "--mem 3000" in gen and "-t 10" in gen, gen
-    for rule in SUBMITTED_RULES - {"generate_local"}:
+    assert "--mem 3000" in gen and "-t 30" in gen and "--cpus-per-task=1" in gen, gen
+    for rule in SUBMITTED_RULES - {EVAL_GROUP}:
         for call in calls[rule]:
             assert "--gpus" not in call and "--gres" not in call, call
 

@@ -96,3 +96,77 @@ def test_run_training_drives_verl_and_checks_the_checkpoints(tmp_path, monkeypat
         verl_launch.run_training(spec, tmp_path / "run", cpus=12, log=None,
                                  run=lambda *a, **k: fake_verl(*a, **k, save=False))
     assert calls[-1][1]["VERL_FILE_LOGGER_PATH"].endswith("metrics.2.jsonl")
+    assert "MLP_CURRENT_CAPACITY_BLOCK_EXPIRATION_TIMESTAMP" not in env  # outside Slurm: no expiration
+
+    # inside a job: verl's ESI timestamp = the job's end time, its margin = save_margin_s; tracking on
+    shutil.rmtree(tmp_path / "run" / "verl" / "checkpoints")
+    tracking = {"tensorboard": {"enabled": True, "dir": str(tmp_path / "tb")}}
+    verl_launch.run_training(spec, tmp_path / "run", cpus=12, log=None, run=fake_verl, end_time=1.8e9,
+                             save_margin_s=120, tracking=tracking)
+    cmd, env = calls[-1]
+    assert env["MLP_CURRENT_CAPACITY_BLOCK_EXPIRATION_TIMESTAMP"] == "1800000000.0"
+    assert "trainer.esi_redundant_time=120.0" in cmd and "trainer.resume_mode=auto" in cmd
+    assert [c for c in cmd if c.startswith("trainer.logger=")] == ["trainer.logger=[console,file,tensorboard]"]
+    assert env["TENSORBOARD_DIR"] == str((tmp_path / "tb").resolve() / rid)
+
+
+def test_deadline_from_the_job_end_time_and_sigterm():
+    from datetime import datetime
+    from types import SimpleNamespace
+
+    from rlvr_repro.train import deadline as dl
+
+    end = datetime(2030, 1, 2, 3, 4, 5)
+    fake = lambda cmd, **k: SimpleNamespace(returncode=0, stdout=end.isoformat() + "\n")  # noqa: E731
+    assert dl.slurm_end_time("42", run=fake) == end.timestamp()
+    assert dl.slurm_end_time("42", run=lambda cmd, **k: SimpleNamespace(returncode=0, stdout="N/A\n")) is None
+    now = [1000.0]
+    d = dl.Deadline(end_time=1100.0, margin_s=60, clock=lambda: now[0])
+    assert not d.reached(10.0)          # 100 s left > 60 + 10
+    now[0] = 1025.0
+    assert not d.reached(5.0)           # 75 s left > 60 + longest step 10
+    now[0] = 1031.0
+    assert d.reached(1.0) and "69 s left" in d.why()
+    d2 = dl.Deadline(end_time=None)
+    assert not d2.reached(1e6)
+    d2._on_sigterm(15, None)
+    assert d2.reached(0.0) and "SIGTERM" in d2.why()
+
+
+def test_merge_run_checkpoints_redoes_only_what_is_not_merged(tmp_path):
+    """One job merges every step of a run; its rerun (Snakemake has deleted the DONE markers) keeps
+    steps already merged from the same verl checkpoint, merges a retrained step again, and fails
+    for a step verl did not finish, after merging the others."""
+    from rlvr_repro.train import verl_merge
+
+    run_dir = tmp_path / "run"
+    ckpts = run_dir / "verl" / "checkpoints"
+    for step in (5, 10):
+        hf = ckpts / f"global_step_{step}" / "actor" / "huggingface"
+        hf.mkdir(parents=True)
+        (hf / "config.json").write_text("{}")
+        (hf / "model.safetensors").write_bytes(b"w%d" % step)
+    (ckpts / verl_launch.TRACKER_FILE).write_text("10")
+    calls = []
+
+    def export(actor, target, log=None):
+        calls.append(actor.parent.name)
+        return verl_launch.export_hf_checkpoint(actor, target, log=log)
+
+    assert verl_merge.merge_run_checkpoints(run_dir, [5, 10], export=export) == {5: "merged", 10: "merged"}
+    assert (run_dir / "checkpoints/step_10/model.safetensors").read_bytes() == b"w10"
+    assert verl_merge.merge_run_checkpoints(run_dir, [5, 10], export=export) == {5: "kept", 10: "kept"}
+    assert calls == ["global_step_5", "global_step_10"]
+    # step 10 saved again (a retrained run): merged again; an empty step_N/ proves nothing
+    actor10 = ckpts / "global_step_10" / "actor"
+    (actor10 / "huggingface" / "model.safetensors").write_bytes(b"new")
+    import os
+    os.utime(actor10, ns=(actor10.stat().st_atime_ns, actor10.stat().st_mtime_ns + 10**9))
+    (run_dir / "checkpoints/step_5/model.safetensors").unlink()
+    assert verl_merge.merge_run_checkpoints(run_dir, [5, 10], export=export) == {5: "merged", 10: "merged"}
+    assert (run_dir / "checkpoints/step_10/model.safetensors").read_bytes() == b"new"
+    # step 15 never finished saving (tracker says 10): the others are kept, then it fails naming it
+    (ckpts / "global_step_15" / "actor").mkdir(parents=True)
+    with pytest.raises(FileNotFoundError, match=r"steps \[15\]"):
+        verl_merge.merge_run_checkpoints(run_dir, [5, 10, 15], export=export)
+    assert len(calls) == 4

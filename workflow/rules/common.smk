@@ -36,6 +36,43 @@ def res(group):
     return dict((config.get("resources") or {}).get(group) or {})
 
 
+CLUSTER = config.get("cluster") or {}
+# Snakemake retries of a training job: enough allocations for the longest run (config.yaml `cluster`)
+TRAIN_RETRIES = int(CLUSTER.get("train_retries", 7))
+# seconds before the job's end time (plus the longest step) at which training saves and stops
+SAVE_MARGIN_S = float(CLUSTER.get("save_margin_s", 300))
+
+
+def eval_group(protocol=None):
+    """Snakemake group of an evaluation job: every job of one checkpoint under one protocol shares one
+    Slurm allocation. The name carries the wildcards, so checkpoints never merge through the base
+    model's grades that trained cells' metrics read (Snakemake joins same-named jobs connected by an
+    edge into one group job). Packing several checkpoints into one allocation does not work with
+    groups: members of one layer run side by side and the group asks for the sum of their GPUs."""
+    return f"eval_{protocol or '{protocol}'}_{{subject}}_step{{step}}"
+
+
+def eval_member_resources(kind, share):
+    """Resources of a job inside an evaluation group. A group job requests, per topological layer,
+    the sum of its members' resources (the max over layers; runtime adds up over layers). So the jobs
+    that run side by side (the grades of all benchmarks; metrics next to diagnostics) each get a
+    `1/share` part of the generate job's CPUs and memory, and the group asks Slurm for no more than
+    one generate job does. Outside a group (local runs) Snakemake ignores cpus_per_task / mem_mb."""
+    r, gen = res(kind), res("generate")
+    if kind != "generate":
+        r.pop("gpu", None)
+        r.pop("tasks_per_gpu", None)
+    n = max(1, int(share))
+    for key in ("cpus_per_task", "mem_mb"):
+        if key in gen:
+            r[key] = max(1, min(int(r.get(key, gen[key])), int(gen[key]) // n))
+    return r
+
+
+# Most cells of one checkpoint that run side by side in its group: the largest protocol's benchmarks.
+MAX_BENCHES = max([len(PLAN.benchmarks(p)) for p in PLAN.protocols()] or [1])
+
+
 def nthreads(group, default=1):
     return int((config.get("threads") or {}).get(group, default))
 
@@ -127,6 +164,14 @@ def train_resources(nnodes, gpus_per_node):
         r["gpu"] = gpus_per_node
     else:
         r.update(gres=f"gpu:{gpus_per_node}", tasks=nnodes, mpi="srun")
+    return r
+
+
+def merge_resources(n_steps):
+    """One run's checkpoint merges in one job: `resources.merge.runtime` is per checkpoint."""
+    r = res("merge")
+    if "runtime" in r:
+        r["runtime"] = int(r["runtime"]) * max(1, int(n_steps))
     return r
 
 

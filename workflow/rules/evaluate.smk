@@ -1,7 +1,11 @@
 # Evaluation of every checkpoint (and the base model as step 0) under each active protocol.
-#   generate (GPU with vLLM; CPU with transformers): one model load for all benchmarks of a checkpoint
-#   grade    (CPU): math-verify in a hard-timeout worker pool
-#   metrics  (CPU): pass@k, avg@n, standard errors, bootstrap CIs, MATH Levels 4-5 subset
+#   generate_{p}    (GPU with vLLM; CPU with transformers): one model load for all benchmarks of a checkpoint
+#   grade           (CPU): math-verify in a hard-timeout worker pool, one job per cell
+#   metrics         (CPU): pass@k, avg@n, standard errors, bootstrap CIs, MATH Levels 4-5 subset, per cell
+#   diagnostics_{p} (GPU): every benchmark of a checkpoint re-scored under policy + reference, one load each
+# On a cluster all of these jobs of one checkpoint and protocol form one Snakemake group, i.e. one
+# Slurm allocation (common.smk eval_group). Each file stays its own job inside the group: a failed
+# cell fails alone and its rerun redoes only it.
 # Generation resumes after a kill: it appends to a `.partial` file next to its output (not a
 # declared output, so Snakemake keeps it when a job fails) and renames it when complete.
 
@@ -33,12 +37,44 @@ for _p in PLAN.protocols():
         threads: nthreads("generate", 2)
         resources:
             **res("generate"),
+        group:
+            eval_group(_p)
         log:
             f"logs/generate/{_p}/{{subject}}/step_{{step}}.log",
         conda:
             "../../envs/eval.yaml"
         script:
             "../../scripts/generate.py"
+
+
+    rule:
+        """EGPO §4.4 entropy proxy of correct vs incorrect responses (+ histogram), EGPO Table 3 AUCs
+        for <think> models, and for trained checkpoints ACE §5.3's confidence shift of incorrect
+        responses against the base model. Every benchmark of the checkpoint in one job: policy and
+        reference are loaded once each and re-score all samples (on the group's GPU on clusters)."""
+        name:
+            f"diagnostics_{_p}"
+        input:
+            generations=[f"results/eval/{_p}/{{subject}}/step_{{step}}/{b}/generations.jsonl" for b in _benches],
+            grades=[f"results/eval/{_p}/{{subject}}/step_{{step}}/{b}/grades.jsonl" for b in _benches],
+            policy=checkpoint_of,
+            reference=model_record_of_subject,
+        output:
+            json=[f"results/eval/{_p}/{{subject}}/step_{{step}}/{b}/diagnostics.json" for b in _benches],
+            png=[f"results/eval/{_p}/{{subject}}/step_{{step}}/{b}/entropy.png" for b in _benches],
+        params:
+            benchmarks=_benches,
+        threads: nthreads("generate", 2)
+        resources:
+            **eval_member_resources("generate", 2),  # next to the metrics jobs
+        group:
+            eval_group(_p)
+        log:
+            f"logs/diagnostics/{_p}/{{subject}}/step_{{step}}.log",
+        conda:
+            "../../envs/eval.yaml"
+        script:
+            "../../scripts/diagnostics.py"
 
 
 rule grade:
@@ -56,7 +92,9 @@ rule grade:
         timeout=EVAL.get("grade_timeout_s", 5.0),
     threads: nthreads("grade", 2)
     resources:
-        **res("grade"),
+        **eval_member_resources("grade", MAX_BENCHES),
+    group:
+        eval_group()
     log:
         "logs/grade/{protocol}/{subject}/step_{step}/{benchmark}.log",
     conda:
@@ -78,38 +116,15 @@ rule metrics:
         model=lambda w: PLAN.subject_model(w.subject),
         base_subject=lambda w: BASE_PREFIX + PLAN.subject_model(w.subject),
     resources:
-        **res("grade"),
+        **eval_member_resources("grade", 2 * MAX_BENCHES),  # next to diagnostics_{protocol}
+    group:
+        eval_group()
     log:
         "logs/metrics/{protocol}/{subject}/step_{step}/{benchmark}.log",
     conda:
         "../../envs/eval.yaml"
     script:
         "../../scripts/metrics.py"
-
-
-rule diagnostics:
-    """EGPO §4.4 entropy proxy of correct vs incorrect responses (+ histogram), EGPO Table 3 AUCs for
-    <think> models, and for trained checkpoints ACE §5.3's confidence shift of incorrect responses
-    against the base model (both models re-score the samples: a GPU job on clusters)."""
-    input:
-        generations="results/eval/{protocol}/{subject}/step_{step}/{benchmark}/generations.jsonl",
-        grades="results/eval/{protocol}/{subject}/step_{step}/{benchmark}/grades.jsonl",
-        policy=checkpoint_of,
-        reference=model_record_of_subject,
-    output:
-        json="results/eval/{protocol}/{subject}/step_{step}/{benchmark}/diagnostics.json",
-        png="results/eval/{protocol}/{subject}/step_{step}/{benchmark}/entropy.png",
-    wildcard_constraints:
-        protocol=_alternation(PLAN.protocols()),
-    threads: nthreads("generate", 2)
-    resources:
-        **res("generate"),
-    log:
-        "logs/diagnostics/{protocol}/{subject}/step_{step}/{benchmark}.log",
-    conda:
-        "../../envs/eval.yaml"
-    script:
-        "../../scripts/diagnostics.py"
 
 
 rule evaluate:

@@ -1,6 +1,13 @@
 # Aggregation: the papers' tables (md/tex/csv), a tidy CSV of every number, plots, one HTML page.
 from rlvr_repro.report.specs import parse_report_config
 
+# Seconds-long aggregation over files already on disk: run on the submit host, never queued.
+localrules:
+    tables,
+    plots,
+    report,
+
+
 PAPER_NUMBERS = str(Path(workflow.basedir) / "config" / "paper_numbers.yaml")
 REPORT_CONFIG = parse_report_config(config.get("tables") or [])
 ACTIVE_TABLES = [t for t in REPORT_CONFIG.tables if t.protocol in PLAN.protocols()]

@@ -24,9 +24,13 @@ for _i, ((_steps, _nnodes, _gpn), _runs) in enumerate(_runs_by_schedule()):
                 run=_alternation(_runs),
             params:
                 spec=lambda w: PLAN.run_spec(w.run),
+                save_margin_s=SAVE_MARGIN_S,
+                tracking=config.get("tracking") or {},
             threads: nthreads("train", 2)
             resources:
                 **res("train"),
+            # each attempt resumes from the newest checkpoint (one saved before the time limit)
+            retries: TRAIN_RETRIES
             log:
                 "logs/train/{run}.log",
             conda:
@@ -47,9 +51,13 @@ for _i, ((_steps, _nnodes, _gpn), _runs) in enumerate(_runs_by_schedule()):
                 run=_alternation(_runs),
             params:
                 spec=lambda w: PLAN.run_spec(w.run),
+                save_margin_s=SAVE_MARGIN_S,
+                tracking=config.get("tracking") or {},
             threads: nthreads("train", 1)
             resources:
                 **train_resources(_nnodes, _gpn),
+            # each attempt resumes from verl's newest checkpoint (one saved before the time limit)
+            retries: TRAIN_RETRIES
             log:
                 "logs/train/{run}.log",
             conda:
@@ -76,20 +84,31 @@ if BACKEND == "verl":
         script:
             "../../scripts/check_verl.py"
 
-    rule merge_checkpoint:
-        """verl's sharded FSDP actor checkpoint -> HF directory (CPU job; verl.model_merger)."""
-        input:
-            "results/runs/{run}/train_done.json",
-        output:
-            "results/runs/{run}/checkpoints/step_{step}/DONE",
-        resources:
-            **res("merge"),
-        log:
-            "logs/merge/{run}/step_{step}.log",
-        conda:
-            "../../envs/train.yaml"
-        script:
-            "../../scripts/merge_verl_checkpoint.py"
+    for _i, ((_steps, _nnodes, _gpn), _runs) in enumerate(_runs_by_schedule()):
+
+        rule:
+            """verl's sharded FSDP actor checkpoints of one run -> HF directories (one CPU job per run,
+            verl.model_merger one step after another). A step whose HF directory already holds the
+            model merged from the same verl checkpoint is not merged again, so the rerun after a
+            failed step redoes only that step (rlvr_repro.train.verl_launch.merge_run_checkpoints)."""
+            name:
+                f"merge_checkpoints_{_i}"
+            input:
+                "results/runs/{run}/train_done.json",
+            output:
+                [f"results/runs/{{run}}/checkpoints/step_{s}/DONE" for s in _steps],
+            wildcard_constraints:
+                run=_alternation(_runs),
+            params:
+                steps=list(_steps),
+            resources:
+                **merge_resources(len(_steps)),
+            log:
+                "logs/merge/{run}.log",
+            conda:
+                "../../envs/train.yaml"
+            script:
+                "../../scripts/merge_verl_checkpoint.py"
 
 
 rule train:

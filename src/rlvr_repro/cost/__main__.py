@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
                 s = fut.result()
                 row = result["total"] if e == "TOTAL" else result["experiments"][e]
                 row["submissions"] = {"jobs": s.n_jobs, "submissions": s.n_submissions, "local": s.n_local,
-                                      "by_rule": dict(s.submitted) | {f"group {g}": n for g, n in s.groups.items()}}
+                                      "by_rule": dict(s.submitted) | dict(s.groups)}
         note = (f"jobs / Slurm subm. / local: Snakemake's own dry run (`snakemake -n all"
                 f"{' --profile ' + os.path.relpath(profile) if profile else ''} --config active_experiments=[<experiment>]`), "
                 "i.e. what is still to do given results/ on disk; one submission per group job, localrules run on "

@@ -8,6 +8,9 @@ grouped, one ``Group job NAME`` header per group job with its member jobs indent
     submissions = group jobs + ungrouped jobs of rules that are not local
     local jobs  = ungrouped jobs of ``localrules`` (they run on the login node)
 
+Group names carry wildcards here (one group per checkpoint: ``eval_ace_<run>_step80``), so group jobs
+are counted by the rules they hold (``group[generate_ace+grade+metrics]``), not by name.
+
 Snakemake's dry run does not say which rules are local, so the ``localrules:`` directives are read
 from the workflow files (Snakefile, workflow/rules/*.smk). The parsed job count is checked against
 the dry run's own "Job stats" total.
@@ -52,7 +55,7 @@ class Submissions:
     jobs: Counter = field(default_factory=Counter)          # every job, by rule
     submitted: Counter = field(default_factory=Counter)     # ungrouped non-local jobs, by rule
     local: Counter = field(default_factory=Counter)         # ungrouped local jobs, by rule
-    groups: Counter = field(default_factory=Counter)        # group jobs, by group name
+    groups: Counter = field(default_factory=Counter)        # group jobs, by the rules they hold
 
     @property
     def n_submissions(self) -> int:
@@ -69,25 +72,32 @@ class Submissions:
 
 def parse_dry_run(text: str, local: set[str]) -> Submissions:
     """Count a ``snakemake -n`` listing (see the module docstring)."""
-    out, in_group, total = Submissions(), False, None
+    out, members, total = Submissions(), None, None
+
+    def close_group():
+        if members is not None:
+            out.groups["group[" + "+".join(sorted(set(members))) + "]"] += 1
+
     for line in text.splitlines():
-        g = _GROUP.search(line)
-        if g:
-            out.groups[g.group("group")] += 1
-            in_group = True
+        if _GROUP.search(line):
+            close_group()
+            members = []
             continue
         m = _JOB.match(line)
         if m:
             rule = m.group("rule")
             out.jobs[rule] += 1
-            if m.group("indent") and in_group:
-                continue  # a member of the group job above
-            in_group = False
+            if m.group("indent") and members is not None:
+                members.append(rule)  # a member of the group job above
+                continue
+            close_group()
+            members = None
             (out.local if rule in local else out.submitted)[rule] += 1
             continue
         t = _TOTAL.match(line.strip())
         if t and total is None:
             total = int(t.group(1))
+    close_group()
     if "Nothing to be done" in text and not out.jobs:
         return out
     if total is None or total != out.n_jobs:

@@ -3,7 +3,8 @@
     generate     GPU (vLLM) or CPU (transformers): model + benchmark files -> generations.jsonl each
     grade        CPU: generations.jsonl -> grades.jsonl (hard-timeout math-verify pool)
     metrics      CPU: grades.jsonl + benchmark rows -> metrics.json (CONTRACTS.md)
-    diagnostics  CPU (GPU helps for the reference model): entropy / AUC / confidence shift
+    diagnostics  GPU on clusters (re-scores under policy + reference): entropy / AUC / confidence shift,
+                 all benchmarks of a checkpoint with one load of each model
 
 The rule scripts only plumb ``snakemake.input/output/params`` into these; ``python -m
 rlvr_repro.evaluate.cli`` exposes the same functions on the command line.
@@ -82,20 +83,42 @@ def run_diagnostics(generations: str | Path, grades: str | Path, out: str | Path
                     plot: str | Path | None = None, title: str = "") -> dict:
     """Diagnostics JSON: EGPO entropy gap (+ histogram PNG), EGPO Table 3 AUCs, and — when a
     reference model is given — ACE's confidence shift of the incorrect responses."""
-    gen_rows, grade_rows = read_jsonl(generations), read_jsonl(grades)
-    entropy = entropy_by_correctness(gen_rows, grade_rows)
-    out_doc = {
-        "entropy": {k: v for k, v in entropy.items() if k not in ("correct", "incorrect")}
-        | {"n_correct": len(entropy["correct"]), "n_incorrect": len(entropy["incorrect"])},
-        "think_answer_auc": think_answer_auc(gen_rows, grade_rows),
-        "confidence_shift": None,
-    }
+    (doc,) = run_checkpoint_diagnostics([(generations, grades, out, plot, title)],
+                                        reference_model=reference_model, policy_model=policy_model)
+    return doc
+
+
+def run_checkpoint_diagnostics(cells: Sequence[tuple], *, reference_model: str | Path | None = None,
+                               policy_model: str | Path | None = None) -> list[dict]:
+    """Diagnostics of every benchmark cell of one checkpoint with one load of each model.
+
+    ``cells``: ``(generations, grades, out_json, out_png | None, title)`` per benchmark. The samples of
+    all cells are re-scored together (reference, then policy), so a checkpoint costs two model loads
+    whatever its number of benchmarks; on a cluster this runs in the checkpoint's GPU allocation
+    (workflow/rules/evaluate.smk)."""
+    loaded = [(read_jsonl(gen), read_jsonl(gr)) for gen, gr, *_ in cells]
+    ref_all = pol_all = None
     if reference_model is not None:
-        ref = score_logprobs(resolve_model_dir(reference_model), gen_rows)
-        pol = score_logprobs(resolve_model_dir(policy_model), gen_rows) if policy_model else None
-        shift = confidence_shift(gen_rows, grade_rows, ref, pol)
-        out_doc["confidence_shift"] = {k: v for k, v in shift.items() if k != "shifts"}
-    if plot is not None:
-        plot_entropy_distributions(entropy, plot, title=title)
-    write_json(out, out_doc)
-    return out_doc
+        rows = [row for gen_rows, _ in loaded for row in gen_rows]
+        ref_all = score_logprobs(resolve_model_dir(reference_model), rows)
+        pol_all = score_logprobs(resolve_model_dir(policy_model), rows) if policy_model else None
+    docs, offset = [], 0
+    for (gen_rows, grade_rows), (_, _, out, plot, title) in zip(loaded, cells):
+        entropy = entropy_by_correctness(gen_rows, grade_rows)
+        doc = {
+            "entropy": {k: v for k, v in entropy.items() if k not in ("correct", "incorrect")}
+            | {"n_correct": len(entropy["correct"]), "n_incorrect": len(entropy["incorrect"])},
+            "think_answer_auc": think_answer_auc(gen_rows, grade_rows),
+            "confidence_shift": None,
+        }
+        if ref_all is not None:
+            span = slice(offset, offset + len(gen_rows))
+            shift = confidence_shift(gen_rows, grade_rows, ref_all[span],
+                                     pol_all[span] if pol_all is not None else None)
+            doc["confidence_shift"] = {k: v for k, v in shift.items() if k != "shifts"}
+        offset += len(gen_rows)
+        if plot is not None:
+            plot_entropy_distributions(entropy, plot, title=title)
+        write_json(out, doc)
+        docs.append(doc)
+    return docs

@@ -107,6 +107,17 @@ def save_checkpoint(out_dir: Path, step: int, model, tokenizer, trainer_state: d
     return final
 
 
+def remove_unplanned(out_dir: Path, steps) -> list[Path]:
+    """Delete complete checkpoints of steps outside ``steps`` (saved before a time limit, only to
+    resume from) once they hold no trainer state, i.e. a newer checkpoint superseded them."""
+    planned, removed = set(int(s) for s in steps), []
+    for step, d in complete_checkpoints(out_dir).items():
+        if step not in planned and not (d / STATE_FILE).exists():
+            shutil.rmtree(d)
+            removed.append(d)
+    return removed
+
+
 def drop_trainer_state(ckpt: Path) -> None:
     path = Path(ckpt) / STATE_FILE
     if path.exists():

@@ -48,6 +48,7 @@ from rlvr_repro.compute_dtype import CHOICES as DTYPE_CHOICES
 from rlvr_repro.compute_dtype import resolve_dtype
 
 from . import checkpoint as ckpt
+from .deadline import Deadline, TimeLimitReached
 from .logprobs import batched_response_log_probs, response_log_probs
 from .loss import build_actor_config, micro_batch_loss, mini_batch_info
 from .optim import MasterWeights, build_optimizer, clip_and_step
@@ -379,7 +380,8 @@ def _logged_dtype(train_log: TrainLog, step: int) -> str | None:
 
 
 def train_local(run_spec: dict, out_dir: Path, *, reward_fn: RewardFn | None = None, progress: bool = True,
-                dtype: str = "auto", num_threads: int | None = None) -> Path:
+                dtype: str = "auto", num_threads: int | None = None, deadline: Deadline | None = None,
+                on_step=None) -> Path:
     """Train one run on CPU; returns the final checkpoint directory ``out_dir/checkpoints/step_{total_steps}``.
 
     Writes ``out_dir/train_log.jsonl`` and ``out_dir/checkpoints/step_{N}/`` (HF dirs + ``DONE``) at every
@@ -387,7 +389,10 @@ def train_local(run_spec: dict, out_dir: Path, *, reward_fn: RewardFn | None = N
     continues from its newest checkpoint; a finished run returns at once. ``reward_fn(data_sources, solutions,
     ground_truths) -> scores`` defaults to ``rlvr_repro.reward.score_batch``. ``dtype``: ``auto`` computes in
     whichever of fp32 / bf16 this CPU runs faster (:mod:`rlvr_repro.compute_dtype`; logged), ``bfloat16`` /
-    ``float32`` force one; the optimizer always holds fp32 weights.
+    ``float32`` force one; the optimizer always holds fp32 weights. ``deadline``
+    (:class:`rlvr_repro.train.deadline.Deadline`): when the job's time limit nears, save a resumable
+    checkpoint after the current step and raise :class:`TimeLimitReached` (the retry resumes there).
+    ``on_step(step, record)`` sees each step's log record (live tracking, rlvr_repro.tracking).
     """
     spec = parse_run_spec(run_spec)
     s = spec.train
@@ -421,11 +426,19 @@ def train_local(run_spec: dict, out_dir: Path, *, reward_fn: RewardFn | None = N
     bar = tqdm(range(start + 1, s.total_steps + 1), initial=start, total=s.total_steps, disable=not progress,
                desc=f"train {spec.run_id or out_dir.name}", unit="step")
     for step in bar:
+        step_start = time.monotonic()
         record = train_step(t, step)
         train_log.append(record)
+        if on_step is not None:
+            on_step(step, record)
         bar.set_postfix(reward=f"{record['reward_mean']:.3f}", kept=record["n_groups_kept"])
         if s.is_save_step(step):
             ckpt.save_checkpoint(out_dir, step, t.model, t.tokenizer, trainer_state(t, step))
+        if deadline is not None and step < s.total_steps and deadline.reached(time.monotonic() - step_start):
+            if not s.is_save_step(step):  # an extra checkpoint; scripts/train_local.py prunes it at the end
+                ckpt.save_checkpoint(out_dir, step, t.model, t.tokenizer, trainer_state(t, step))
+            raise TimeLimitReached(f"{out_dir}: stopped after step {step} with a resumable checkpoint: "
+                                   f"{deadline.why()}")
     ckpt.drop_trainer_state(final_dir)  # the run is complete: nothing left to resume
     return final_dir
 

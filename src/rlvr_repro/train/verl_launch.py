@@ -183,14 +183,23 @@ def export_hf_checkpoint(actor_dir: Path, target_dir: Path, log=None) -> Path:
     return target_dir
 
 
-def run_training(spec: dict, run_dir: Path, *, cpus: int, log, run=subprocess.run) -> dict:
+def run_training(spec: dict, run_dir: Path, *, cpus: int, log, run=subprocess.run,
+                 save_margin_s: float = 300.0, end_time: float | None = None, tracking: dict | None = None) -> dict:
     """Train one run with verl inside the current allocation; return the ``train_done.json`` summary.
 
     ``spec`` is the resolved run spec with absolute paths (Ray workers do not share the driver's
     working directory). Writes ``run.json``, starts Ray on every node of a multi-node allocation,
     runs the entry point, merges the attempts' metrics into ``train_log.jsonl``, and checks that
     verl saved every checkpoint step the plan expects. ``run`` is injectable for tests.
+
+    Time limits: verl's ``should_save_ckpt_esi`` saves a checkpoint when the expiration timestamp
+    it reads is within one step + 60 s + ``trainer.esi_redundant_time`` (= ``save_margin_s``); we set
+    that timestamp to the Slurm job's end time (``end_time``, default ``squeue -o %e`` of this job),
+    and ``resume_mode=auto`` lets the retried job continue from it. ``tracking``: the config's
+    ``tracking`` block (rlvr_repro.tracking), passed as ``trainer.logger`` and W&B / TensorBoard env.
     """
+    from rlvr_repro.tracking import verl_tracking
+    from rlvr_repro.train.deadline import slurm_end_time, verl_esi_env
     from rlvr_repro.integrations.verl.overrides import build_overrides
 
     run_dir = Path(run_dir)
@@ -200,7 +209,13 @@ def run_training(spec: dict, run_dir: Path, *, cpus: int, log, run=subprocess.ru
     nodes = slurm_nodes()
     env = dict(os.environ, VERL_USE_EXTERNAL_MODULES="rlvr_repro.integrations.verl.plugin",
                VERL_FILE_LOGGER_PATH=str(verl_dir / f"metrics.{attempt_number(verl_dir)}.jsonl"))
+    env.update(verl_esi_env(end_time if end_time is not None else slurm_end_time()))
     overrides = build_overrides(spec, run_dir=run_dir)
+    overrides.append(f"trainer.esi_redundant_time={float(save_margin_s)}")
+    track_overrides, track_env = verl_tracking(tracking, spec, run_dir)
+    replaced = {o.split("=", 1)[0] for o in track_overrides}
+    overrides = [o for o in overrides if o.split("=", 1)[0] not in replaced] + track_overrides
+    env.update(track_env)
     procs: list[subprocess.Popen] = []
     if len(nodes) == 1:  # verl starts Ray itself: give it the allocation's CPUs, not the node's
         overrides.append(f"ray_kwargs.ray_init.num_cpus={cpus}")
