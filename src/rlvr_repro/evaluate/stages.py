@@ -17,7 +17,7 @@ from typing import Sequence
 
 from rlvr_repro.evaluate.diagnostics import (
     confidence_shift, entropy_by_correctness, plot_entropy_distributions, score_logprobs,
-    think_answer_auc)
+    sample_table, think_answer_auc)
 from rlvr_repro.evaluate.generate import generate_benchmarks
 from rlvr_repro.evaluate.grading import DEFAULT_TIMEOUT_S, grade_generations
 from rlvr_repro.evaluate.metrics import summarize
@@ -89,6 +89,7 @@ def run_diagnostics(generations: str | Path, grades: str | Path, out: str | Path
         | {"n_correct": len(entropy["correct"]), "n_incorrect": len(entropy["incorrect"])},
         "think_answer_auc": think_answer_auc(gen_rows, grade_rows),
         "confidence_shift": None,
+        "samples": sample_table(gen_rows, grade_rows),
     }
     if reference_model is not None:
         ref = score_logprobs(resolve_model_dir(reference_model), gen_rows)
