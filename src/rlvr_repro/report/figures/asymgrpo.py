@@ -56,8 +56,8 @@ def _log_panel(drawn: Drawn, ax, inp: FigureInputs, model: str, methods, quantit
     step_axis(ax, ylabel, inp.model(model))
 
 
-def _accuracy_panel(drawn: Drawn, ax, inp: FigureInputs, model: str, methods) -> None:
-    protocol = _accuracy_protocol(inp, model, methods)
+def _accuracy_panel(drawn: Drawn, ax, inp: FigureInputs, model: str, methods, protocol: str | None = None) -> None:
+    protocol = protocol or _accuracy_protocol(inp, model, methods)
     alpha = inp.curve_ema(protocol)
     for method in methods:
         curve, n = accuracy_curve(inp.metrics, protocol=protocol, model=model, method=method,
@@ -125,7 +125,7 @@ def fig4(inp: FigureInputs) -> Drawn:
     drawn, axes = new_figure(1, 4, f"AsymGRPO Fig. 4: {inp.model(model)}")
     _log_panel(drawn, axes[0, 0], inp, model, TABLE2, "reward_mean", "(a) training reward")
     _log_panel(drawn, axes[0, 1], inp, model, TABLE2, "entropy", "(b) policy entropy")
-    _accuracy_panel(drawn, axes[0, 2], inp, model, TABLE2)
+    _accuracy_panel(drawn, axes[0, 2], inp, model, TABLE2, protocol="asymgrpo")  # §4's runs: Table 2's protocol
     ax = axes[0, 3]
     ax.set_title("(d) avg accuracy over (β_pos, β_neg)", fontsize=9)
     points = grid_points(inp, model)
