@@ -13,6 +13,10 @@ TABLE_FILES = [f"results/tables/{t.paper}/{t.name}.{ext}" for t in ACTIVE_TABLES
 ACTIVE_PAPERS = sorted({config["protocols"][p].get("paper") or p for p in PLAN.protocols()})
 FIGURE_FILES = figure_targets(ACTIVE_PAPERS)
 DIAG_TABLE_FILES = diag_table_targets(ACTIVE_PAPERS)
+# paper -> the datasets its runs train on (the report's per-paper provenance)
+PAPER_DATASETS = {p: sorted({r.dataset for r in PLAN.runs.values()
+                             if any((config["protocols"][PLAN.experiments[e]["protocol"]].get("paper") or "") == p
+                                    for e in r.experiments)}) for p in ACTIVE_PAPERS}
 
 
 rule tables:
@@ -94,7 +98,8 @@ rule report:
     params:
         config_files=[str(p) for p in workflow.configfiles],
         datasets=PLAN.datasets(),
-        papers=ACTIVE_PAPERS,
+        papers=PAPER_DATASETS,
+        repo=workflow.basedir,
     resources:
         **res("report"),
     log:
