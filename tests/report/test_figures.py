@@ -147,6 +147,11 @@ def test_every_figure_and_table_is_written_with_its_numbers(world):
     want = figure_targets(PAPERS, str(out / "plots")) + diag_table_targets(PAPERS, str(out / "tables"))
     assert sorted(map(str, written)) == sorted(want)
     assert len(want) == 2 * 15 + 3 * 2  # 15 figures, 2 tables
+    names = {p.split(str(out) + "/", 1)[1] for p in want}
+    assert {f"plots/{f}.png" for f in ("ace/fig2", "ace/fig3", "ace/fig4", "lens/fig2", "lens/fig5", "lens/fig6",
+                                       "egpo/fig3", "egpo/fig5", "egpo/fig6", "egpo/fig7", "egpo/fig8", "egpo/fig9",
+                                       "asymgrpo/fig2", "asymgrpo/fig3", "asymgrpo/fig4")} <= names
+    assert {"tables/asymgrpo/table1.md", "tables/egpo/table3.md"} <= names
     for path in written:
         if str(path).endswith(".png"):
             assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 5000

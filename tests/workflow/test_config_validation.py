@@ -64,5 +64,5 @@ def test_snakemake_plans_the_default_config():
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-3000:]
     for rule in ("download_source", "prepare_model", "build_dataset", "render_family", "check_verl", "train_verl_0",
-                 "merge_checkpoint", "generate_ace", "grade", "metrics", "diagnostics", "tables", "report"):
+                 "merge_checkpoint", "generate_ace", "grade", "metrics", "diagnostics", "tables", "figures", "report"):
         assert rule in out, f"{rule} missing from the plan"
