@@ -2,7 +2,6 @@
 others), synthetic metrics.json and diagnostics.json cells go through the real readers and builders
 and give every paper figure (PNG + CSV of the plotted numbers) and both diagnostic tables."""
 import json
-import math
 
 import numpy as np
 import pandas as pd

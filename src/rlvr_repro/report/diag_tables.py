@@ -21,7 +21,6 @@ import math
 from collections.abc import Iterable
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from rlvr_repro.evaluate.diagnostics import roc_auc
