@@ -178,3 +178,29 @@ def test_page_opens_with_one_section_per_paper(tmp_path):
     assert "fig2.csv" in page and "<td>+2.00</td>" in page
     assert package_versions(["pandas", "no-such-package-xyz"])["no-such-package-xyz"] == "not installed"
     assert git_commit(tmp_path) == "unknown"
+
+
+def test_cluster_logs_fill_the_entropy_and_negative_group_panels(tmp_path):
+    """verl runs log `entropy` and `diag/frac_none_solved`; the local trainer `entropy_proxy` and
+    `frac_all_incorrect`: one canonical accessor reads either, row by row in a mixed frame."""
+    from rlvr_repro.report.plots import COMPARE_KEYS
+    from rlvr_repro.report.trainkeys import train_series
+
+    verl = tmp_path / "m-d-grpo-s0" / "train_log.jsonl"
+    local = tmp_path / "m-d-lens-s0" / "train_log.jsonl"
+    for path, rec in ((verl, {"entropy": 0.7, "diag/frac_none_solved": 0.4, "verl/response_length/clip_ratio": 0.1}),
+                      (local, {"entropy_proxy": 0.9, "frac_all_incorrect": 0.2, "truncated_frac": 0.3})):
+        path.parent.mkdir()
+        path.write_text("\n".join(json.dumps({"step": s, "reward_mean": 0.1, **rec}) for s in (1, 2)) + "\n")
+    logs = collect_train_logs([verl, local])
+    assert list(train_series(logs, "entropy")) == [0.7, 0.7, 0.9, 0.9]
+    assert list(train_series(logs, "frac_none_solved")) == [0.4, 0.4, 0.2, 0.2]
+    assert list(train_series(logs, "truncated_frac")) == [0.1, 0.1, 0.3, 0.3]
+    assert "truncated_frac" in COMPARE_KEYS and {"entropy", "frac_none_solved"} <= set(COMPARE_KEYS)
+    with pytest.raises(KeyError, match="unknown training quantity"):
+        train_series(logs, "entropy_proxy")
+    (fig,) = plot_training_comparison(logs, tmp_path / "out")
+    assert_png(fig)
+    verl_only = collect_train_logs([verl])
+    assert len(plot_training_comparison(verl_only, tmp_path / "v")) == 1
+    assert "entropy" in collect_train_logs([verl]).columns and "entropy_proxy" not in verl_only.columns
