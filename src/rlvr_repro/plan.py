@@ -322,14 +322,21 @@ class Plan:
     def metrics_targets(self, protocol: str | None = None) -> list[str]:
         return [f"{self.eval_dir(*cell)}/metrics.json" for cell in self.eval_cells(protocol)]
 
-    def diagnostics_targets(self) -> list[str]:
-        """diagnostics.json cells: per config ``eval.diagnostics`` = last (default) | all | none."""
-        which = (self.config.get("eval") or {}).get("diagnostics", "last")
-        if which == "none":
-            return []
-        return [f"{self.eval_dir(p, subject, step, b)}/diagnostics.json"
-                for p, subject, step, b in self.eval_cells()
-                if which == "all" or subject.startswith(BASE_PREFIX) or step == self.runs[subject].steps[-1]]
+    def diagnostics_which(self, protocol: str) -> str:
+        """``protocols.<p>.diagnostics`` when set (ACE's analysis protocol measures every evaluated step),
+        else config ``eval.diagnostics``: last (default) | all | none."""
+        return self.protocol(protocol).get("diagnostics") or (self.config.get("eval") or {}).get("diagnostics", "last")
+
+    def diagnostics_targets(self, protocol: str | None = None) -> list[str]:
+        """diagnostics.json cells, per protocol as ``diagnostics_which`` says."""
+        out = []
+        for p, subject, step, b in self.eval_cells(protocol):
+            which = self.diagnostics_which(p)
+            if which == "none":
+                continue
+            if which == "all" or subject.startswith(BASE_PREFIX) or step == self.runs[subject].steps[-1]:
+                out.append(f"{self.eval_dir(p, subject, step, b)}/diagnostics.json")
+        return out
 
     def checkpoint_targets(self) -> list[str]:
         return [self.checkpoint(r.run_id, s) for r in self.runs.values() for s in r.steps]

@@ -109,3 +109,20 @@ def test_scoring_the_generating_model_reproduces_its_mean_nll(smol_model_dir, tm
     grades = [{"id": r["id"], "correct": [False] * 3} for r in rows]
     shift = confidence_shift(rows, grades, scored)       # policy == reference: no shift
     assert abs(shift["mean_shift"]) < 1e-2
+
+
+def test_roc_curve_area_is_the_auc_and_sample_table_keeps_every_sample():
+    from rlvr_repro.evaluate.diagnostics import roc_auc, roc_curve, sample_table
+
+    scores, wrong = [0.9, 0.8, 0.8, 0.3, 0.1, 0.5], [True, False, True, False, False, True]
+    fpr, tpr = roc_curve(scores, wrong)
+    assert (fpr[0], tpr[0], fpr[-1], tpr[-1]) == (0.0, 0.0, 1.0, 1.0)
+    area = sum((fpr[i] - fpr[i - 1]) * (tpr[i] + tpr[i - 1]) / 2 for i in range(1, len(fpr)))
+    assert area == pytest.approx(roc_auc(scores, wrong))
+    assert roc_curve([0.1, 0.2], [True, True]) == ([], [])
+    gen = [{"id": 1, "samples": [{"mean_nll": 0.5, "n_tokens": 3}, {"mean_nll": None, "n_tokens": 0,
+                                                                     "nll_think": 1.0, "nll_answer": 2.0,
+                                                                     "n_answer_tokens": 4}]}]
+    table = sample_table(gen, [{"id": 1, "correct": [True, False]}])
+    assert table["correct"] == [True, False] and table["mean_nll"] == [0.5, None]
+    assert table["nll_answer"] == [None, 2.0] and table["n_answer_tokens"] == [None, 4]

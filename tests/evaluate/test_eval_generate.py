@@ -219,6 +219,7 @@ def test_think_split_by_token_and_by_decoding():
     lps = [-1.0] * 11 + [-3.0, -3.0]
     s = make_sample(text, ids, lps, "stop", think_ids=tok.encode("</think>"), decode=tok.decode)
     assert s["nll_think"] == 1.0 and s["nll_answer"] == 3.0 and s["mean_nll"] == pytest.approx(17 / 13)
+    assert s["n_answer_tokens"] == 2
     s = make_sample("x</think>", tok.encode("x</think>"), [-1.0] * 9, "stop",
                     think_ids=tok.encode("</think>"), decode=tok.decode)
     assert s["nll_answer"] is None  # nothing after </think>

@@ -73,7 +73,9 @@ def test_cli_end_to_end_on_real_gsm8k_rows(smol_model_dir, tmp_path, real_rows):
     assert 0.0 <= m["pass_at_k"]["1"] <= m["pass_at_k"]["4"] <= 1.0
     assert 0 < m["mean_response_tokens"] <= 64
     diag = json.loads((tmp_path / "diag.json").read_text())
-    assert set(diag) == {"entropy", "think_answer_auc", "confidence_shift"}
+    assert set(diag) == {"entropy", "think_answer_auc", "confidence_shift", "samples"}
+    n_samples = diag["entropy"]["n_correct"] + diag["entropy"]["n_incorrect"] + diag["entropy"]["n_missing"]
+    assert len(diag["samples"]["correct"]) == len(diag["samples"]["mean_nll"]) == n_samples
 
 
 def test_checkpoint_diagnostics_load_each_model_once(tmp_path, monkeypatch):

@@ -25,10 +25,12 @@ def test_every_shipped_table_renders_before_any_result_exists(config, tmp_path):
     assert all(p.stat().st_size > 0 for p in paths)
     md = (tmp_path / "ace" / "table1.md").read_text()
     # our cells are missing, the paper's numbers sit next to them, printed with the paper's 1 decimal
-    assert "| Qwen2.5-Math-7B | Base | – | 63.0 | – | 76.3 | – | 83.2 | – | 88.1 | – | 91.2 | – | 93.5 |" in md
-    assert "|  | GRPO | – | 73.4 ± 0.8 | – | 79.5 ± 0.7 |" in md
+    # ours, paper, Δ (ours minus paper: missing while ours is)
+    assert ("| Qwen2.5-Math-7B | Base | – | 63.0 | – | – | 76.3 | – | – | 83.2 | – | – | 88.1 | – | – | 91.2 | – "
+            "| – | 93.5 | – |") in md
+    assert "|  | GRPO | – | 73.4 ± 0.8 | – | – | 79.5 ± 0.7 | – |" in md
     tex = (tmp_path / "egpo" / "table2.tex").read_text()
-    assert r"Qwen2.5-Math-1.5B & Base & -- & 23.40 & -- & 19.90 & -- & 58.15 & -- & 33.82 \\" in tex
+    assert r"Qwen2.5-Math-1.5B & Base & -- & 23.40 & -- & -- & 19.90 & -- & -- & 58.15 & -- & -- & 33.82 & -- \\" in tex
 
 
 def test_our_numbers_beside_the_papers(config, tmp_path):
@@ -43,10 +45,11 @@ def test_our_numbers_beside_the_papers(config, tmp_path):
         write_paper_tables(files, None, config, tmp_path / "tables", only=["asymgrpo/table2"])
     md = (tmp_path / "tables" / "asymgrpo" / "table2.md").read_text()
     # GRPO Avg = (80 + 30 + 20 + 70 + 50) / 5 = 50.00; AsymGRPO Avg = (79 + 40 + 25 + 75 + 55) / 5 = 54.80
-    assert ("|  | GRPO | **80.00** | 88.20 | 30.00 | 31.00 | 20.00 | 27.33 | 70.00 | 78.25 | 50.00 | 57.74 "
-            "| 50.00 | 56.50 |") in md
-    assert ("|  | AsymGRPO | 79.00 | 89.33 | **40.00** | 39.33 | **25.00** | 28.67 | **75.00** | 81.00 | "
-            "**55.00** | 58.48 | **54.80** | 59.36 |") in md
+    # each of our cells, the paper's number, and ours minus the paper's (Δ, points)
+    assert ("|  | GRPO | **80.00** | 88.20 | -8.20 | 30.00 | 31.00 | -1.00 | 20.00 | 27.33 | -7.33 | 70.00 | 78.25 "
+            "| -8.25 | 50.00 | 57.74 | -7.74 | 50.00 | 56.50 | -6.50 |") in md
+    assert ("|  | AsymGRPO | 79.00 | 89.33 | -10.33 | **40.00** | 39.33 | +0.67 | **25.00** | 28.67 | -3.67 | "
+            "**75.00** | 81.00 | -6.00 | **55.00** | 58.48 | -3.48 | **54.80** | 59.36 | -4.56 |") in md
     assert list((tmp_path / "tables").rglob("*")) and not (tmp_path / "tables" / "ace").exists()
 
 

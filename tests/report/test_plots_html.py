@@ -145,3 +145,62 @@ def test_same_inputs_same_page(results):
     first = render_html(**kwargs)
     assert plot_pass_at_k(collect_metrics(metrics), root / "p") == pngs
     assert [p.read_bytes() for p in pngs] == first_bytes and render_html(**kwargs) == first
+
+
+def test_page_opens_with_one_section_per_paper(tmp_path):
+    from rlvr_repro.report.figures.common import Drawn, new_figure, write_figure
+    from rlvr_repro.report.provenance import git_commit, package_versions
+
+    drawn, axes = new_figure(1, 1, "t")
+    axes[0, 0].plot([0, 1], [0, 1])
+    drawn.add("p", [0, 1], [0, 1])
+    fig = write_figure(drawn, tmp_path / "plots" / "lens" / "fig2")[0]
+    table = tmp_path / "tables" / "lens" / "table1.md"
+    table.parent.mkdir(parents=True)
+    table.write_text("**lens / table1**: c\n\n| Model | Method | x | paper | Δ |\n|---|---|---:|---:|---:|\n"
+                     "| m | GRPO | 50.00 | 48.0 | +2.00 |\n\nnotes.\n")
+    other = tmp_path / "tables" / "local" / "table1.md"
+    other.parent.mkdir(parents=True)
+    other.write_text(table.read_text().replace("lens /", "local /"))
+    hist = tmp_path / "eval" / "entropy.png"
+    hist.parent.mkdir()
+    hist.write_bytes(fig.read_bytes())
+    manifest = tmp_path / "m.json"
+    manifest.write_text('{"content_sha256": "abc"}')
+    page = render_html(table_files=[other, table], figure_files=[fig], detail_plot_files=[hist],
+                       papers={"lens": ["lens_math_dapo"]}, manifests={"lens_math_dapo": manifest},
+                       git_commit="deadbeef", packages={"pandas": "2"}, plots_root=tmp_path / "plots")
+    lens = page.index('<h2 id="paper-lens">')
+    assert lens < page.index("lens-table1") < page.index('alt="fig2"') < page.index("Provenance: git commit")
+    assert page.index("Provenance: git commit <code>deadbeef</code>") < page.index("<h2>Tables</h2>") < page.index("local-table1")
+    assert "content_sha256: <code>abc</code>" in page[lens:page.index("<h2>Tables</h2>")]
+    assert page.index("<details><summary>Per-cell entropy histograms (1)") > page.index("<h2>Plots</h2>")
+    assert "fig2.csv" in page and "<td>+2.00</td>" in page
+    assert package_versions(["pandas", "no-such-package-xyz"])["no-such-package-xyz"] == "not installed"
+    assert git_commit(tmp_path) == "unknown"
+
+
+def test_cluster_logs_fill_the_entropy_and_negative_group_panels(tmp_path):
+    """verl runs log `entropy` and `diag/frac_none_solved`; the local trainer `entropy_proxy` and
+    `frac_all_incorrect`: one canonical accessor reads either, row by row in a mixed frame."""
+    from rlvr_repro.report.plots import COMPARE_KEYS
+    from rlvr_repro.report.trainkeys import train_series
+
+    verl = tmp_path / "m-d-grpo-s0" / "train_log.jsonl"
+    local = tmp_path / "m-d-lens-s0" / "train_log.jsonl"
+    for path, rec in ((verl, {"entropy": 0.7, "diag/frac_none_solved": 0.4, "verl/response_length/clip_ratio": 0.1}),
+                      (local, {"entropy_proxy": 0.9, "frac_all_incorrect": 0.2, "truncated_frac": 0.3})):
+        path.parent.mkdir()
+        path.write_text("\n".join(json.dumps({"step": s, "reward_mean": 0.1, **rec}) for s in (1, 2)) + "\n")
+    logs = collect_train_logs([verl, local])
+    assert list(train_series(logs, "entropy")) == [0.7, 0.7, 0.9, 0.9]
+    assert list(train_series(logs, "frac_none_solved")) == [0.4, 0.4, 0.2, 0.2]
+    assert list(train_series(logs, "truncated_frac")) == [0.1, 0.1, 0.3, 0.3]
+    assert "truncated_frac" in COMPARE_KEYS and {"entropy", "frac_none_solved"} <= set(COMPARE_KEYS)
+    with pytest.raises(KeyError, match="unknown training quantity"):
+        train_series(logs, "entropy_proxy")
+    (fig,) = plot_training_comparison(logs, tmp_path / "out")
+    assert_png(fig)
+    verl_only = collect_train_logs([verl])
+    assert len(plot_training_comparison(verl_only, tmp_path / "v")) == 1
+    assert "entropy" in collect_train_logs([verl]).columns and "entropy_proxy" not in verl_only.columns

@@ -80,5 +80,6 @@ def test_snakemake_plans_the_default_config():
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-3000:]
     for rule in ("download_source", "prepare_model", "build_dataset", "render_family", "check_verl", "train_verl_0",
-                 "merge_checkpoints_0", "generate_ace", "grade", "metrics", "diagnostics_ace", "tables", "report"):
+                 "merge_checkpoints_0", "generate_ace", "grade", "metrics", "diagnostics_ace", "tables", "figures",
+                 "report"):
         assert rule in out, f"{rule} missing from the plan"

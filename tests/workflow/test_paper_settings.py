@@ -19,7 +19,7 @@ from rlvr_repro.evaluate.protocols import resolve, validate_protocol
 from rlvr_repro.plan import run_id
 
 REPO = Path(__file__).resolve().parents[2]
-OPT_IN = ("asymgrpo_beta_grid", "asymgrpo_neg075", "asymgrpo_appg")
+OPT_IN = ("asymgrpo_beta_grid", "asymgrpo_neg075", "asymgrpo_appg", "ace_analysis")
 
 
 @pytest.fixture(scope="module")
@@ -104,6 +104,7 @@ def test_egpo_protocol_uses_evalscope_templates(plan):
                              "asym_p07_n05", "asym_p09_n03", "asym_p09_n05")}),
     ("asymgrpo_neg075", {run_id(m, "math_train", "asym_neg_only_b075", 0) for m in ("qwen25_math_1_5b", "qwen3_4b")}),
     ("asymgrpo_appg", set()),
+    ("ace_analysis", set()),
 ])
 def test_opt_in_experiment_is_one_line_away(plan, experiment, new_runs):
     opted = _plan_with(experiment)
@@ -126,6 +127,18 @@ def test_opt_in_experiment_is_one_line_away(plan, experiment, new_runs):
             assert opted.eval_steps(r, "asymgrpo_appg") == list(range(10, 301, 10)), rid   # App. G: every 10
             if "asymgrpo" in {opted.experiments[e]["protocol"] for e in r.experiments}:
                 assert opted.eval_steps(r, "asymgrpo") == [50, 100, 150, 200, 250, 300], rid
+    if experiment == "ace_analysis":  # ACE §5.3: GRPO vs ACE-GRPO on the two Qwen models, every 25 steps, 32 rollouts
+        assert {(opted.runs[r].model, opted.runs[r].method) for r in exp_runs} == {
+            (m, x) for m in ("qwen25_math_7b", "qwen3_8b_base") for x in ("grpo", "ace_grpo")}
+        assert opted.protocol("ace_analysis")["n"] == 32
+        for rid in exp_runs:
+            r = opted.runs[rid]
+            total = r.train["total_steps"]
+            every25 = list(range(25, total + 1, 25))
+            assert opted.eval_steps(r, "ace_analysis") == every25 + ([total] if every25[-1] != total else [])
+            assert opted.eval_steps(r, "ace") == plan.eval_steps(plan.runs[rid], "ace")  # ACE's own schedule kept
+            assert len([t for t in opted.diagnostics_targets("ace_analysis") if f"/{rid}/" in t]) == len(
+                opted.eval_steps(r, "ace_analysis"))  # OEF at every evaluated step
     if experiment == "asymgrpo_appg":  # every §3 run of Fig. 2 / Fig. 3, including entropy regularisation
         assert len(exp_runs) == 14
         assert {"asym_reinforce_entreg", "asym_reinforce_entreg_qwen3", "asym_ent_decrease"} <= methods

@@ -102,6 +102,22 @@ def asym_kappa(batch: Rollouts) -> dict[str, float]:
     return out
 
 
+def logprob_gain_correct(*, rewards, response_mask, old_log_probs, new_log_probs) -> dict[str, float]:
+    """AsymGRPO §3.1 / Fig. 2(d): E[log pi_new(y) - log pi_old(y)] over the correct rollouts of the batch,
+    with log pi(y) length-normalised (mean over the response's tokens, as kappa's L_i), pi_old the policy
+    that sampled the batch and pi_new the policy after this step's update. Correct = reward > 0.5
+    (``Rollouts.correct``); zero-length responses are left out. Key ``logprob_gain_correct`` (absent
+    without a correct response) and ``n_correct``."""
+    mask = response_mask.to(STAT_DTYPE)
+    lengths = mask.sum(-1)
+    correct = (torch.as_tensor(rewards).to(STAT_DTYPE) > 0.5) & (lengths > 0)
+    gain = ((new_log_probs.to(STAT_DTYPE) - old_log_probs.to(STAT_DTYPE)) * mask).sum(-1) / lengths.clamp(min=1)
+    out = {"n_correct": float(correct.sum())}
+    if correct.any():
+        out["logprob_gain_correct"] = float(gain[correct].mean())
+    return out
+
+
 def training_diagnostics(*, rewards, index, response_mask, old_log_probs=None, ref_log_probs=None) -> dict[str, float]:
     """All diagnostics the given tensors allow (keys without prefix; trainers log them as ``diag/<key>``).
 

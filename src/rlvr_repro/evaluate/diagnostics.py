@@ -64,6 +64,37 @@ def entropy_by_correctness(gen_rows: Sequence[dict], grade_rows: Sequence[dict],
             "n_missing": missing}
 
 
+SAMPLE_FIELDS = ("mean_nll", "nll_think", "nll_answer", "n_tokens", "n_answer_tokens")
+
+
+def sample_table(gen_rows: Sequence[dict], grade_rows: Sequence[dict]) -> dict:
+    """Per-sample columns for the report's figures (EGPO Fig. 3, Fig. 5 ROC, App. A.4 KDEs and
+    length-vs-entropy): ``correct`` and each of ``SAMPLE_FIELDS`` (None where a sample has none),
+    one entry per sample in row order. Numbers only, so a cell of 8 x 1,000 samples stays small."""
+    out: dict[str, list] = {"correct": [], **{k: [] for k in SAMPLE_FIELDS}}
+    for row, grades in _paired(gen_rows, grade_rows):
+        for sample, ok in zip(row["samples"], grades):
+            out["correct"].append(bool(ok))
+            for key in SAMPLE_FIELDS:
+                out[key].append(sample.get(key))
+    return out
+
+
+def roc_curve(scores: Sequence[float], positive: Sequence[bool]) -> tuple[list[float], list[float]]:
+    """ROC points (FPR, TPR) of ``scores`` predicting ``positive``, from (0, 0) to (1, 1), one point per
+    distinct threshold (ties move together, so the curve's area equals :func:`roc_auc`)."""
+    s = np.asarray(scores, dtype=np.float64)
+    y = np.asarray(positive, dtype=bool)
+    n_pos, n_neg = int(y.sum()), int((~y).sum())
+    if n_pos == 0 or n_neg == 0:
+        return [], []
+    order = np.argsort(-s, kind="mergesort")
+    s, y = s[order], y[order]
+    last = np.r_[np.nonzero(np.diff(s))[0], s.size - 1]  # the last index of each threshold
+    tps, fps = np.cumsum(y)[last], np.cumsum(~y)[last]
+    return [0.0, *(fps / n_neg).tolist()], [0.0, *(tps / n_pos).tolist()]
+
+
 def roc_auc(scores: Sequence[float], positive: Sequence[bool]) -> float | None:
     """ROC-AUC of ``scores`` for predicting ``positive`` (Mann-Whitney U / (n_pos * n_neg),
     ties counted one half via average ranks). None when either class is empty."""

@@ -12,6 +12,7 @@ A protocol (``config/protocols.yaml``, top-level ``protocols:``) is a mapping::
     prompt_template: default | evalscope   how a problem becomes a prompt (rlvr_repro.prompts.TEMPLATES)
     eval_every: int | null         evaluate every N training steps (rlvr_repro.plan checks the checkpoints)
     curve_ema: float in [0, 1) | null   report side: EMA factor of accuracy-vs-step curves
+    diagnostics: all | last | none | null   which cells get diagnostics.json (null = config eval.diagnostics)
     seed: int                      base seed; each problem's seed is derived from it
     benchmarks: [name]             benchmarks evaluated under this protocol (keys of the config's
                                    ``benchmarks:`` mapping; their ``loader`` names the grader)
@@ -34,7 +35,7 @@ from rlvr_repro.prompts import FAMILIES, TEMPLATES
 
 SAMPLING_KEYS = ("temperature", "top_p", "top_k", "n", "k_list", "trials", "max_tokens")
 TOP_KEYS = SAMPLING_KEYS + ("seed", "benchmarks", "overrides", "paper", "description", "max_tokens_by_model",
-                            "prompt_template", "eval_every", "curve_ema")
+                            "prompt_template", "eval_every", "curve_ema", "diagnostics")
 NAME_RE = re.compile(r"^[a-z0-9_]+$")
 
 
@@ -125,6 +126,8 @@ def validate_protocol(name: str, spec: dict) -> dict:
     ema = spec.get("curve_ema")
     if ema is not None and not (_is_num(ema) and 0 <= ema < 1):
         raise ProtocolError(f"{where}.curve_ema: must be null or a number in [0, 1), got {ema!r}")
+    if spec.get("diagnostics") not in (None, "all", "last", "none"):
+        raise ProtocolError(f"{where}.diagnostics: must be null, all, last or none, got {spec['diagnostics']!r}")
     overrides = spec.get("overrides") or {}
     if not isinstance(overrides, dict):
         raise ProtocolError(f"{where}.overrides: must be a mapping benchmark -> settings")
@@ -139,7 +142,7 @@ def validate_protocol(name: str, spec: dict) -> dict:
         _check_sampling(f"{where}.overrides.{bench}", ov)
     out = {"name": name, "top_p": 1.0, "top_k": -1, "k_list": None, "trials": None, "seed": 0,
            "overrides": {}, "max_tokens_by_model": {}, "prompt_template": "default", "eval_every": None,
-           "curve_ema": None, **spec}
+           "curve_ema": None, "diagnostics": None, **spec}
     for bench in benches:  # every (benchmark, family) must resolve to coherent settings
         for family in FAMILIES:
             resolve(out, bench, family)

@@ -2,7 +2,8 @@
 
 A sample is ``{text, n_tokens, finish_reason, mean_nll}`` (CONTRACTS.md) plus, for reasoning
 models whose response contains ``</think>``, ``nll_think`` and ``nll_answer``: the mean NLL of
-the tokens up to and including ``</think>`` and of the tokens after it. EGPO Table 3 / App. A.4
+the tokens up to and including ``</think>`` and of the tokens after it (and ``n_answer_tokens``, the
+number after it). EGPO Table 3 / App. A.4
 compares the two ("thinking entropy" vs "answer entropy"), which needs the per-token log-probs
 split at that boundary; they are only available at generation time, so they are stored here.
 
@@ -79,4 +80,5 @@ def make_sample(text: str, token_ids: Sequence[int], token_logprobs: Sequence[fl
         if cut is not None:
             sample["nll_think"] = mean_nll(token_logprobs[:cut])
             sample["nll_answer"] = mean_nll(token_logprobs[cut:])
+            sample["n_answer_tokens"] = len(token_ids) - cut  # EGPO App. A.4: answer length vs entropy
     return sample

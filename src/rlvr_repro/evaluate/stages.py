@@ -18,7 +18,7 @@ from typing import Sequence
 
 from rlvr_repro.evaluate.diagnostics import (
     confidence_shift, entropy_by_correctness, plot_entropy_distributions, score_logprobs,
-    think_answer_auc)
+    sample_table, think_answer_auc)
 from rlvr_repro.evaluate.generate import generate_benchmarks
 from rlvr_repro.evaluate.grading import DEFAULT_TIMEOUT_S, grade_generations
 from rlvr_repro.evaluate.metrics import summarize
@@ -110,6 +110,7 @@ def run_checkpoint_diagnostics(cells: Sequence[tuple], *, reference_model: str |
             | {"n_correct": len(entropy["correct"]), "n_incorrect": len(entropy["incorrect"])},
             "think_answer_auc": think_answer_auc(gen_rows, grade_rows),
             "confidence_shift": None,
+            "samples": sample_table(gen_rows, grade_rows),
         }
         if ref_all is not None:
             span = slice(offset, offset + len(gen_rows))

@@ -68,16 +68,55 @@ def markdown_table_to_html(markdown: str, source: str = "<markdown>") -> str:
     return "\n".join(out)
 
 
+def config_hash(config_files: Iterable[Path]) -> tuple[str, list[tuple[Path, str]]]:
+    """One SHA-256 over the config files' names and hashes, and each file's own hash."""
+    files = sorted(Path(p) for p in config_files)
+    hashes = [(p, sha256_file(p)) for p in files]
+    combined = hashlib.sha256("".join(f"{p.name}\0{h}\n" for p, h in hashes).encode()).hexdigest()
+    return combined, hashes
+
+
+def _manifest_items(manifests: Mapping[str, Path]) -> list[str]:
+    rows = []
+    for name, path in sorted(manifests.items()):
+        try:
+            manifest = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ReportInputError(f"{path}: cannot read dataset manifest ({exc})") from None
+        fields = {k: v for k, v in (manifest.items() if isinstance(manifest, dict) else [])
+                  if any(t in k.lower() for t in ("hash", "sha", "revision")) and not isinstance(v, (dict, list))}
+        detail = ", ".join(f"{k}: <code>{html.escape(str(v))}</code>" for k, v in sorted(fields.items()))
+        rows.append(f"<li><b>{html.escape(name)}</b>: manifest <code>{sha256_file(Path(path))}</code>"
+                    + (f"; {detail}" if detail else "") + "</li>")
+    return rows
+
+
+def _short_provenance(git_commit: str | None, config_files, packages: Mapping[str, str],
+                      manifests: Mapping[str, Path]) -> str:
+    """The provenance line of one paper section: commit, config hash, package versions, its datasets."""
+    parts = [f"git commit <code>{html.escape(git_commit or 'unknown')}</code>"]
+    if config_files:
+        parts.append(f"config hash <code>{config_hash(config_files)[0][:16]}</code>")
+    if packages:
+        parts.append("packages " + ", ".join(f"{html.escape(k)} {html.escape(v)}" for k, v in sorted(packages.items())))
+    out = f'<p class="notes">Provenance: {"; ".join(parts)}.</p>'
+    rows = _manifest_items(manifests)
+    return out + (f'<ul class="notes">{"".join(rows)}</ul>' if rows else "")
+
+
 def _provenance(config_files: Iterable[Path], run_specs: Iterable[Path],
-                manifests: Mapping[str, Path]) -> str:
-    parts = [f"<p>rlvr-repro {html.escape(__version__)}</p>"]
+                manifests: Mapping[str, Path], git_commit: str | None = None,
+                packages: Mapping[str, str] | None = None) -> str:
+    parts = [f"<p>rlvr-repro {html.escape(__version__)}"
+             + (f", git commit <code>{html.escape(git_commit)}</code>" if git_commit else "") + "</p>"]
+    if packages:
+        parts.append("<p>Packages: " + ", ".join(f"{html.escape(k)} <code>{html.escape(v)}</code>"
+                                                  for k, v in sorted(packages.items())) + "</p>")
     config_files = sorted(Path(p) for p in config_files)
     if config_files:
-        hashes = [(p.name, sha256_file(p)) for p in config_files]
-        combined = hashlib.sha256("".join(f"{n}\0{h}\n" for n, h in hashes).encode()).hexdigest()
+        combined, hashes = config_hash(config_files)
         parts.append(f"<p>Config hash (SHA-256 over the files below): <code>{combined}</code></p><ul>")
-        parts += [f"<li><code>{html.escape(str(p))}</code>: <code>{h}</code></li>"
-                  for p, (_, h) in zip(config_files, hashes)]
+        parts += [f"<li><code>{html.escape(str(p))}</code>: <code>{h}</code></li>" for p, h in hashes]
         parts.append("</ul>")
     specs = []
     for path in sorted(Path(p) for p in run_specs):
@@ -90,17 +129,7 @@ def _provenance(config_files: Iterable[Path], run_specs: Iterable[Path],
                      f"{html.escape(json.dumps(spec, indent=2, sort_keys=True))}</pre></details>")
     if specs:
         parts.append(f"<h3>Run specs ({len(specs)})</h3>" + "\n".join(specs))
-    rows = []
-    for name, path in sorted(manifests.items()):
-        try:
-            manifest = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise ReportInputError(f"{path}: cannot read dataset manifest ({exc})") from None
-        fields = {k: v for k, v in (manifest.items() if isinstance(manifest, dict) else [])
-                  if any(t in k.lower() for t in ("hash", "sha", "revision")) and not isinstance(v, (dict, list))}
-        detail = ", ".join(f"{k}: <code>{html.escape(str(v))}</code>" for k, v in sorted(fields.items()))
-        rows.append(f"<li><b>{html.escape(name)}</b>: manifest <code>{sha256_file(Path(path))}</code>"
-                    + (f"; {detail}" if detail else "") + "</li>")
+    rows = _manifest_items(manifests)
     if rows:
         parts.append("<h3>Dataset manifests</h3><ul>" + "\n".join(rows) + "</ul>")
     return "\n".join(parts)
@@ -121,18 +150,55 @@ def _plot_sections(plot_files: Iterable[Path], plots_root: Path | None) -> str:
     return "\n".join(out)
 
 
+def _figure(path: Path) -> str:
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    csv = path.with_suffix(".csv")
+    note = f" (numbers: <code>{html.escape(csv.name)}</code>)" if csv.exists() else ""
+    return (f'<figure><img alt="{html.escape(path.stem)}" src="data:image/png;base64,{data}">'
+            f"<figcaption>{html.escape(path.stem)}{note}</figcaption></figure>")
+
+
+def _table(path: Path) -> str:
+    return (f'<section id="{html.escape(path.parent.name)}-{html.escape(path.stem)}">'
+            + markdown_table_to_html(path.read_text(encoding="utf-8"), str(path)) + "</section>")
+
+
 def render_html(*, table_files: Iterable[Path] = (), plot_files: Iterable[Path] = (),
                 plots_root: Path | None = None, config_files: Iterable[Path] = (),
                 run_specs: Iterable[Path] = (), manifests: Mapping[str, Path] | None = None,
-                title: str = "rlvr-repro results") -> str:
-    """The page as a string; see ``write_html``."""
-    body = [f"<h1>{html.escape(title)}</h1>", "<h2>Tables</h2>"]
-    for path in (Path(p) for p in table_files):  # the caller's order: config order of the tables
-        body.append(f'<section id="{html.escape(path.parent.name)}-{html.escape(path.stem)}">')
-        body.append(markdown_table_to_html(path.read_text(encoding="utf-8"), str(path)))
-        body.append("</section>")
+                papers: Mapping[str, Iterable[str]] | None = None, figure_files: Iterable[Path] = (),
+                detail_plot_files: Iterable[Path] = (), git_commit: str | None = None,
+                packages: Mapping[str, str] | None = None, title: str = "rlvr-repro results") -> str:
+    """The page as a string; see ``write_html``.
+
+    ``papers`` (paper -> the datasets its runs train on) opens the page with one section per paper:
+    its tables (``results/tables/{paper}/``; the paper's numbers beside ours with the difference), its
+    figures (``results/plots/{paper}/fig{N}.png``) and its provenance. Tables and plots of no listed
+    paper follow; ``detail_plot_files`` (per-cell histograms) sit folded in a ``<details>`` block."""
+    manifests = dict(manifests or {})
+    table_files, figure_files = [Path(p) for p in table_files], [Path(p) for p in figure_files]
+    body = [f"<h1>{html.escape(title)}</h1>"]
+    papers = dict(papers or {})
+    if papers:
+        body.append("<p>" + " · ".join(f'<a href="#paper-{html.escape(p)}">{html.escape(p)}</a>' for p in papers) + "</p>")
+    for paper, datasets in papers.items():
+        body.append(f'<h2 id="paper-{html.escape(paper)}">{html.escape(paper)}</h2>')
+        body += [_table(p) for p in table_files if p.parent.name == paper]
+        figs = sorted((p for p in figure_files if p.parent.name == paper),
+                      key=lambda p: int(re.sub(r"\D", "", p.stem) or 0))
+        body += [_figure(p) for p in figs]
+        body.append(_short_provenance(git_commit, config_files, packages or {},
+                                      {d: manifests[d] for d in datasets if d in manifests}))
+    rest = [p for p in table_files if p.parent.name not in papers]
+    if rest:
+        body.append("<h2>Tables</h2>")
+        body += [_table(p) for p in rest]  # the caller's order: config order of the tables
     body += ["<h2>Plots</h2>", _plot_sections(plot_files, plots_root)]
-    body += ["<h2>Provenance</h2>", _provenance(config_files, run_specs, manifests or {})]
+    details = sorted(Path(p) for p in detail_plot_files)
+    if details:
+        body.append(f"<details><summary>Per-cell entropy histograms ({len(details)})</summary>"
+                    + _plot_sections(details, plots_root) + "</details>")
+    body += ["<h2>Provenance</h2>", _provenance(config_files, run_specs, manifests, git_commit, packages)]
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>\n"
             + "\n".join(body) + "\n</body></html>\n")

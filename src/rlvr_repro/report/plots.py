@@ -23,14 +23,18 @@ from tqdm import tqdm
 
 from rlvr_repro.io import atomic_write
 from rlvr_repro.report.collect import BASE_METHOD, FULL_SET
+from rlvr_repro.report.trainkeys import CANONICAL, with_canonical
 
-# Training-log keys in the order they are drawn (docs/CONTRACTS.md, train_log.jsonl); ``diag/*`` follow.
+# Training quantities in the order they are drawn; ``entropy``, ``frac_*_solved`` and ``truncated_frac`` are
+# canonical names read from either backend's log keys (rlvr_repro.report.trainkeys); ``diag/*`` follow.
 TRAIN_KEYS = (
-    "reward_mean", "response_length_mean", "entropy_proxy", "frac_all_correct", "frac_all_incorrect",
+    "reward_mean", "response_length_mean", "entropy", "frac_all_solved", "frac_none_solved", "truncated_frac",
     "clip_frac", "kl", "grad_norm", "loss", "lr", "n_groups_kept",
 )
 # Keys overlaid across methods in the per-(model, dataset) comparison figure.
-COMPARE_KEYS = ("reward_mean", "truncated_frac", "entropy_proxy", "response_length_mean", "frac_all_incorrect")
+COMPARE_KEYS = ("reward_mean", "truncated_frac", "entropy", "response_length_mean", "frac_none_solved")
+# raw keys already drawn under a canonical name
+_SHOWN_AS_CANONICAL = {k for name in TRAIN_KEYS for k in CANONICAL.get(name, ())}
 
 
 def _safe(name: str) -> str:
@@ -53,8 +57,9 @@ def plot_training_curves(logs: pd.DataFrame, out_dir: Path) -> list[Path]:
     ``logs`` is ``collect_train_logs``'s frame. Writes ``{out_dir}/{run_id}.png``.
     """
     paths = []
+    logs = with_canonical(logs)
     for run_id, run in tqdm(logs.groupby("run_id", sort=False), desc="training curves", unit="run", disable=None):
-        diag = sorted(c for c in run.columns if c.startswith("diag/"))
+        diag = sorted(c for c in run.columns if c.startswith("diag/") and c not in _SHOWN_AS_CANONICAL)
         keys = [k for k in (*TRAIN_KEYS, *diag) if k in run.columns and _has_values(run[k])]
         if not keys:
             continue
@@ -80,6 +85,7 @@ def plot_training_comparison(logs: pd.DataFrame, out_dir: Path) -> list[Path]:
     Writes ``{out_dir}/compare__{model}__{dataset}.png``.
     """
     paths = []
+    logs = with_canonical(logs)
     for (model, dataset), group in logs.groupby(["model", "dataset"], sort=False, dropna=False):
         keys = [k for k in COMPARE_KEYS if k in group.columns and _has_values(group[k])]
         if not keys:

@@ -120,9 +120,15 @@ def _column_kinds(table: ResultTable) -> tuple[list[str], list[str]]:
         headers.append(header)
         kinds.append(f"ours:{col}")
         if col in paper_cols:
-            headers.append("paper")
-            kinds.append(f"paper:{col}")
+            headers += ["paper", "Δ"]
+            kinds += [f"paper:{col}", f"diff:{col}"]
     return headers, kinds
+
+
+def paper_diff(row: Row, col: str) -> float | None:
+    """Ours minus the paper's number, in points (our cell's mean in % minus the printed value)."""
+    cell, (value, _) = row.cells.get(col), row.paper.get(col, (None, None))
+    return None if cell is None or value is None else 100.0 * cell.mean - value
 
 
 @dataclass(frozen=True)
@@ -153,6 +159,10 @@ def _render(table: ResultTable, style: _Style) -> tuple[list[str], list[list[str
             if side == "paper":
                 out.append(style.escape(_paper_text(*row.paper.get(col, (None, None)), table.paper_decimals)))
                 continue
+            if side == "diff":
+                d = paper_diff(row, col)
+                out.append(style.missing if d is None else style.escape(f"{d:+.2f}"))
+                continue
             parts = cell_parts(table, row, col)
             if parts is None:
                 out.append(style.missing)
@@ -180,7 +190,8 @@ def _notes(table: ResultTable) -> str:
         parts.append("Lift = Avg@n minus the base model's on the same problems, in points, with its 95 % "
                      "paired-bootstrap interval over problems (2,000 resamples)")
     if table.has_paper:
-        parts.append("'paper' columns: the number the paper reports (config/paper_numbers.yaml)")
+        parts.append("'paper' columns: the number the paper reports (config/paper_numbers.yaml); "
+                     "Δ: ours minus the paper's, in points")
     parts.append(f"{MISSING}: not evaluated" + (f" ({len(table.missing)} cell(s))" if table.missing else ""))
     text = "; ".join(parts) + "."
     extra = ([spec.note.strip()] if spec.note else []) + [f"Paper: {n}" for n in table.paper_notes]
@@ -261,6 +272,8 @@ def to_frame(table: ResultTable) -> pd.DataFrame:
                 value, std = row.paper.get(col, (None, None))
                 rec[f"{col}:paper"] = None if value is None else value / 100.0
                 rec[f"{col}:paper_std"] = None if std is None else std / 100.0
+                d = paper_diff(row, col)
+                rec[f"{col}:diff"] = None if d is None else d / 100.0
         records.append(rec)
     return pd.DataFrame(records)
 

@@ -43,7 +43,7 @@ from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 from verl.trainer.ppo.core_algos import agg_loss, kl_penalty
 
 from rlvr_repro.advantages import ESTIMATORS, REQUIRES, compute_advantages, validate_params
-from rlvr_repro.advantages.diagnostics import training_diagnostics
+from rlvr_repro.advantages.diagnostics import logprob_gain_correct, training_diagnostics
 from rlvr_repro.compute_dtype import CHOICES as DTYPE_CHOICES
 from rlvr_repro.compute_dtype import resolve_dtype
 
@@ -292,6 +292,13 @@ def train_step(t: Trainer, step: int) -> dict:
         # 4. policy update: ppo_epochs x mini-batches x micro-batches with verl's loss, AdamW
         with timings.measure("update"):
             record.update(update_policy(t, batch, inputs, old_log_probs, ref_log_probs, advantages, first_forward))
+        if s.logprob_gain_diag:  # AsymGRPO Fig. 2(d): one extra forward, of the updated policy
+            with timings.measure("logprob_gain"):
+                new_log_probs = batched_response_log_probs(t.model, inputs, width, temperature=s.temperature,
+                                                           micro_batch_size=micro_rows)
+                gain = logprob_gain_correct(rewards=batch.scores, response_mask=batch.response_mask,
+                                            old_log_probs=old_log_probs, new_log_probs=new_log_probs)
+            record.update({f"diag/{k}": v for k, v in gain.items()})
     with warnings.catch_warnings():  # without a kept group there was no optimizer.step(); the schedule still advances
         warnings.filterwarnings("ignore", message=r"Detected call of `lr_scheduler.step\(\)` before", category=UserWarning)
         t.scheduler.step()

@@ -62,6 +62,9 @@ class TrainSettings:
     max_gen_batches: int = 10
     overlong_buffer_len: int = 0
     overlong_penalty_factor: float = 1.0
+    # AsymGRPO Fig. 2(d): log the mean log-prob gain of correct rollouts after the update
+    # (diag/logprob_gain_correct); costs one more forward of the batch per step, so off by default
+    logprob_gain_diag: bool = False
 
     @property
     def mini_batch_prompts(self) -> int:

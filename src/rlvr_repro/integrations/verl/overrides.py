@@ -39,6 +39,7 @@ from . import throughput
 from .plugin_names import verl_name
 
 PLUGIN_MODULE = "rlvr_repro.integrations.verl.plugin"
+LOGPROB_GAIN_KEY = "algorithm.rlvr_logprob_gain"  # read by plugin.make_update_actor
 # verl's checkpoint contents: FSDP shards to resume + full HF weights for evaluation
 SAVE_CONTENTS = ("model", "optimizer", "extra", "hf_model")
 # verl stops at whichever comes first, epochs or total_training_steps: the run length is total_steps,
@@ -50,7 +51,7 @@ TRAIN_KEYS = {
     "micro_batch_size", "lr", "weight_decay", "warmup_steps", "grad_clip", "temperature", "top_p",
     "max_prompt_length", "max_response_length", "clip_ratio_low", "clip_ratio_high", "clip_ratio_c",
     "loss_agg_mode", "loss_scale_factor", "entropy_coeff", "use_kl_loss", "kl_coef", "kl_loss_type", "need_ref",
-    "dynamic_sampling", "max_gen_batches", "overlong_buffer_len", "overlong_penalty_factor",
+    "dynamic_sampling", "max_gen_batches", "overlong_buffer_len", "overlong_penalty_factor", "logprob_gain_diag",
     "gpu_memory_utilization", "tensor_parallel_size", "nnodes", "gpus_per_node",
     *throughput.KEYS, "gpu_memory_gb", "verl_overrides",
 }
@@ -235,6 +236,12 @@ def build_overrides(run_spec: Mapping[str, Any], *, run_dir: str | os.PathLike |
         "trainer.n_gpus_per_node": int(t("gpus_per_node")),
         "trainer.critic_warmup": 0,
     }
+    if train.get("logprob_gain_diag"):
+        # AsymGRPO Fig. 2(d): the plug-in recomputes the batch's log-probs after the update
+        # (plugin.make_update_actor), which it can do in the legacy loop; v1 hands the actor a
+        # TransferQueue batch the plug-in does not read
+        ov["trainer.use_v1"] = False
+        ov["+" + LOGPROB_GAIN_KEY] = True
     if train.get("dynamic_sampling"):
         ov["algorithm.filter_groups.enable"] = True
         ov["algorithm.filter_groups.metric"] = "acc"

@@ -18,6 +18,13 @@ idempotent things, see ``setup``:
 3. **Logs diagnostics**: every advantage computation (any estimator, verl's included) stores
    ``training_diagnostics`` of its batch; the wrapped ``compute_data_metrics`` of both trainers adds
    them to the step's metrics as ``diag/<key>``.
+4. **The log-prob gain after the update** (AsymGRPO Fig. 2(d), train key ``logprob_gain_diag`` ->
+   ``+algorithm.rlvr_logprob_gain=true``, legacy loop): the wrapped ``RayPPOTrainer._update_actor``
+   runs verl's own ``_compute_old_log_prob`` once more on the same batch after the actor update (the
+   FSDP actor then holds the updated weights; same forward as the old log-probs, same temperature),
+   and stores ``logprob_gain_correct`` of (old, new) for ``compute_data_metrics``, which the legacy
+   loop calls after the update. verl itself never recomputes log-probs after an update, so this is
+   one extra forward per step, paid only by the runs that ask for it.
 
 Load it with ``VERL_USE_EXTERNAL_MODULES=rlvr_repro.integrations.verl.plugin``, through the
 ``verl.plugins`` entry point of this package, or via ``python -m rlvr_repro.integrations.verl.entry``.
@@ -35,7 +42,7 @@ from typing import Any
 import torch
 
 from rlvr_repro.advantages import ESTIMATORS, REQUIRES, compute_advantages, validate_params
-from rlvr_repro.advantages.diagnostics import training_diagnostics
+from rlvr_repro.advantages.diagnostics import logprob_gain_correct, training_diagnostics
 
 from .plugin_names import VERL_PREFIX, verl_name
 
@@ -171,6 +178,51 @@ def make_compute_data_metrics(original):
     return compute_data_metrics
 
 
+def _flag(config, dotted: str) -> bool:
+    node = config
+    for part in dotted.split("."):
+        node = node.get(part, None) if hasattr(node, "get") else getattr(node, part, None)
+        if node is None:
+            return False
+    return bool(node)
+
+
+def make_update_actor(original):
+    """Wrap ``RayPPOTrainer._update_actor``: with ``algorithm.rlvr_logprob_gain`` set, recompute the batch's
+    log-probs under the updated actor and queue ``diag/logprob_gain_correct`` (item 4 of the docstring)."""
+    if getattr(original, "__rlvr_wrapped__", False):
+        return original
+
+    @functools.wraps(original)
+    def _update_actor(self, batch, *args, **kwargs):
+        out = original(self, batch, *args, **kwargs)
+        if not _flag(self.config, "algorithm.rlvr_logprob_gain"):
+            return out
+        try:
+            keys = set(batch.batch.keys())
+            scores = batch.batch["token_level_scores" if "token_level_scores" in keys else "token_level_rewards"]
+            new, _ = self._compute_old_log_prob(batch)
+            _LAST_DIAGNOSTICS.update(logprob_gain_correct(
+                rewards=scores.sum(dim=-1), response_mask=batch.batch["response_mask"],
+                old_log_probs=batch.batch["old_log_probs"], new_log_probs=new.batch["old_log_probs"]))
+        except Exception as e:  # diagnostics must never stop training
+            log.warning("rlvr log-prob gain skipped this step: %s: %s", type(e).__name__, e)
+        return out
+
+    _update_actor.__rlvr_wrapped__ = True
+    return _update_actor
+
+
+def _patch_trainer_method() -> list[str]:
+    try:
+        mod = importlib.import_module("verl.trainer.ppo.ray_trainer")
+    except ImportError as e:
+        log.info("rlvr plug-in: legacy trainer not importable (%s); log-prob gain unavailable", e)
+        return []
+    mod.RayPPOTrainer._update_actor = make_update_actor(mod.RayPPOTrainer._update_actor)
+    return ["verl.trainer.ppo.ray_trainer.RayPPOTrainer._update_actor"]
+
+
 def _patch(modules, attr, factory) -> list[str]:
     patched = []
     for modname in modules:
@@ -233,6 +285,7 @@ def setup() -> dict[str, list[str]]:
         "registered": register_estimators(),
         "compute_advantage": _patch(ADVANTAGE_PATCH_POINTS, "compute_advantage", make_compute_advantage),
         "compute_data_metrics": _patch(METRICS_PATCH_POINTS, "compute_data_metrics", make_compute_data_metrics),
+        "update_actor": _patch_trainer_method(),
     }
 
 
