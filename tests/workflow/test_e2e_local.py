@@ -25,7 +25,7 @@ SMALL = {
               "ppo_mini_batch_size": 2, "micro_batch_size": 8, "max_response_length": 24},
     "eval": {"limit": 3, "batch_size": 3},
     "protocols": {"local": {"n": 2, "k_list": [1, 2], "max_tokens": 24}},
-    "datasets": {"local_math": {"params": {"val_size": 4}}},
+    "datasets": {"local_arith": {"params": {"val_size": 4}}},
 }
 
 
@@ -53,14 +53,14 @@ def dag(tmp_path_factory):
 @pytest.mark.timeout(900)
 def test_full_dag_produces_tables_from_this_run(dag):
     runs = sorted(p.name for p in (dag / "results/runs").iterdir())
-    assert runs == ["smollm2_135m-local_math-ace_grpo-s0", "smollm2_135m-local_math-grpo-s0"]
+    assert runs == ["smollm2_135m-local_arith-ace_grpo-s0", "smollm2_135m-local_arith-grpo-s0"]
     for run in runs:
         log = [json.loads(line) for line in (dag / "results/runs" / run / "train_log.jsonl").read_text().splitlines()]
         assert [r["step"] for r in log] == [1, 2]
         assert (dag / "results/runs" / run / "checkpoints/step_2/model.safetensors").is_file()
     metrics = sorted((dag / "results/eval").rglob("metrics.json"))
-    # base model + 2 runs x 1 checkpoint, 2 benchmarks each
-    assert len(metrics) == 6
+    # base model + 2 runs x 1 checkpoint, 3 benchmarks each
+    assert len(metrics) == 9
     for path in metrics:
         m = json.loads(path.read_text())
         assert m["n"] == 2 and m["n_problems"] == 3 and 0.0 <= m["pass_at_k"]["1"] <= 1.0
@@ -72,12 +72,17 @@ def test_full_dag_produces_tables_from_this_run(dag):
         subject, bench = path.parts[-4], path.parts[-2]
         assert float(rows[subject][f"{bench}/avg@n"]) == pytest.approx(m["avg_at_n"])
         assert float(rows[subject][f"{bench}/pass@n"]) == pytest.approx(m["pass_at_k"]["2"])
+        if subject.startswith("base-"):
+            assert "lift_vs_base" not in m
+        else:  # the lift shown is this cell's paired lift over the base model's cell
+            assert float(rows[subject][f"{bench}/lift@n"]) == pytest.approx(m["lift_vs_base"]["lift"])
+            assert float(rows[subject][f"{bench}/lift@n:ci_lo"]) == pytest.approx(m["lift_vs_base"]["ci95"][0])
     assert (dag / "results/tables/local/table1.md").read_text().count("|") > 10
     assert "\\begin{tabular}" in (dag / "results/tables/local/table1.tex").read_text()
     tidy = list(csv.DictReader((dag / "results/tables/metrics.csv").open()))
     assert {r["source"] for r in tidy} == {str(p.relative_to(dag)) for p in metrics}
     diagnostics = sorted((dag / "results/eval").rglob("diagnostics.json"))
-    assert len(diagnostics) == 6
+    assert len(diagnostics) == 9
     for path in diagnostics:
         d = json.loads(path.read_text())
         assert d["entropy"]["n_correct"] + d["entropy"]["n_incorrect"] == 6  # 3 problems x 2 samples
@@ -94,7 +99,7 @@ def test_rerun_does_nothing(dag):
 
 @pytest.mark.slow
 def test_deleting_one_metrics_file_rebuilds_only_what_depends_on_it(dag):
-    target = dag / "results/eval/local/base-smollm2_135m/step_0/local_gsm8k/metrics.json"
+    target = dag / "results/eval/local/base-smollm2_135m/step_0/local_words/metrics.json"
     before = {p: p.stat().st_mtime_ns for p in (dag / "results/eval").rglob("*.json*") if p != target}
     target.unlink()
     plan = snakemake(dag, "all", "-n", "--quiet", "rules")
