@@ -60,7 +60,8 @@ def test_lift_reaches_the_table_with_its_interval(tmp_path):
     table = build_table(frame, spec, warn=False)
     assert table.missing == []  # the base row needs no lift cell
     md = to_markdown(table)
-    assert "| b1 Avg@4 | b1 Lift [95% CI] |" in md
+    assert "| Avg@4 | Lift [95% CI] |" in md
+    assert "| m | base | 20.00 |  |" in md  # no lift for the base model itself
     assert "| 70.00 | +50.00 [+41.00, +58.70] |" in md
     assert "paired-bootstrap" in md
     csv = to_csv(table)

@@ -20,7 +20,7 @@ def _batch(group=3, prompts=3, lp=9, t=6, seed=0):
     resp = torch.randint(6, 60, (prompts * group, t), generator=g)
     rmask = torch.ones(prompts * group, t, dtype=torch.long)
     rmask[0, 3:] = 0  # responses of different lengths
-    rmask[4, 1:] = 0
+    rmask[-1, 1:] = 0
     ids = torch.cat([prompt.repeat_interleave(group, 0), resp], 1)
     mask = torch.cat([pmask.repeat_interleave(group, 0), rmask], 1)
     return ids, mask, (mask.cumsum(-1) - 1).clamp(min=0), t

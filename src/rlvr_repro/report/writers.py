@@ -96,6 +96,8 @@ def _paper_text(value: float | None, std: float | None, decimals: int) -> str:
 
 def cell_parts(table: ResultTable, row: Row, col: str) -> tuple[str, str, str] | None:
     """(mean, std, delta) strings of a cell; None when missing. std/delta may be empty."""
+    if row.is_base and col.endswith("/" + LIFT):
+        return "", "", ""  # the base model is what the lift is measured from
     cell: Cell | None = row.cells.get(col)
     if cell is None:
         return None
