@@ -106,6 +106,11 @@ def test_scoring_the_generating_model_reproduces_its_mean_nll(smol_model_dir, tm
     assert all(v is not None and math.isfinite(v) for _, v in pairs)
     close = sum(abs(a - b) < 1e-3 for a, b in pairs)
     assert close >= len(pairs) - 1, pairs  # re-tokenization round-trips for (almost) every sample
+    only = [[True, False, True], [False, False, True]]  # score a subset: same values there, None elsewhere
+    part = score_logprobs(smol_model_dir, rows, threads=1, progress=False, only=only)
+    for full_row, part_row, keep in zip(scored, part, only):
+        for full, value, wanted in zip(full_row, part_row, keep):
+            assert (value is None) if not wanted else abs(value - full) < 1e-4
     grades = [{"id": r["id"], "correct": [False] * 3} for r in rows]
     shift = confidence_shift(rows, grades, scored)       # policy == reference: no shift
     assert abs(shift["mean_shift"]) < 1e-2

@@ -83,8 +83,9 @@ def test_checkpoint_diagnostics_load_each_model_once(tmp_path, monkeypatch):
     each cell gets the log-probs of its own samples (the same result as cell by cell)."""
     loads = []
 
-    def fake_score(model_dir, rows):  # policy: -mean_nll, reference: -2 mean_nll -> shift = mean_nll
+    def fake_score(model_dir, rows, only):  # policy: -mean_nll, reference: -2 mean_nll -> shift = mean_nll
         loads.append((model_dir, len(rows)))
+        assert only == [[not ok for ok in [False]] for _ in rows]  # only the incorrect samples are scored
         scale = 1.0 if model_dir == "policy" else 2.0
         return [[-scale * s["mean_nll"] for s in r["samples"]] for r in rows]
 

@@ -104,6 +104,11 @@ def test_run_specs_and_train_logs(tmp_path):
     assert list(df.step) == [1, 2, 3] and set(df.run_id) == {"smol-arith-grpo-s0"}
     assert df.method.iloc[0] == "grpo" and math.isnan(df.kl.iloc[0])  # null -> NaN
     assert df["diag/overconfident_error_frac"].iloc[2] == pytest.approx(0.3)
+    # the local trainer's one text key (its compute dtype) is read past, not rejected
+    with open(log, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps({"step": 4, "loss": 0.2, "compute_dtype": "bfloat16"}) + "\n")
+    df = collect_train_logs([log])
+    assert list(df.step) == [1, 2, 3, 4] and "compute_dtype" not in df.columns
 
 
 @pytest.mark.parametrize("line, message", [

@@ -187,7 +187,8 @@ def _score_chunk(model, chunk: list[tuple[list[int], list[list[int]]]], pad: int
 @torch.no_grad()
 def score_logprobs(model_dir: str | Path, gen_rows: Sequence[dict] | str | Path, *,
                    dtype: str = "float32", threads: int | None = None, progress: bool = True,
-                   max_rows: int = 128) -> list[list[float | None]]:
+                   max_rows: int = 128, only: Sequence[Sequence[bool]] | None = None
+                   ) -> list[list[float | None]]:
     """Mean per-token log-prob of every sample under the model in ``model_dir`` (teacher forcing).
 
     Tokens scored: the response text re-tokenized (as verl re-tokenizes responses for the old
@@ -195,8 +196,10 @@ def score_logprobs(model_dir: str | Path, gen_rows: Sequence[dict] | str | Path,
     the row's rendered prompt. Returns one list per row (one value per sample; None for a
     sample with no tokens). Scoring the evaluated checkpoint itself reproduces the generation's
     ``-mean_nll`` wherever the re-tokenization round-trips. Problems are scored together, up to
-    ``max_rows`` samples per forward. fp32 by default: the diagnostic compares small differences
-    of log-probs, so it does not trade precision for speed.
+    ``max_rows`` samples per forward. ``only`` (per row, per sample) limits the work to the samples
+    a diagnostic reads (ACE's shift: the incorrect ones); the others come back as None. fp32 by
+    default: the diagnostic compares small differences of log-probs, so it does not trade precision
+    for speed.
     """
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -209,10 +212,32 @@ def score_logprobs(model_dir: str | Path, gen_rows: Sequence[dict] | str | Path,
     eos = model.generation_config.eos_token_id
     eos = (eos[0] if isinstance(eos, (list, tuple)) else eos) if eos is not None else tokenizer.eos_token_id
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos
-    encoded = [_encode_row(tokenizer, row, eos) for row in gen_rows]
+    if only is not None and len(only) != len(gen_rows):
+        raise ValueError(f"score_logprobs: `only` has {len(only)} rows for {len(gen_rows)} generations rows")
+    encoded = []
+    for k, row in enumerate(gen_rows):
+        keep = None if only is None else list(only[k])
+        if keep is not None:
+            row = {**row, "samples": [smp for smp, wanted in zip(row["samples"], keep) if wanted]}
+        encoded.append((_encode_row(tokenizer, row, eos), keep))
+    scored = _score_encoded(model, [e for e, _ in encoded], pad, max_rows,
+                            desc=f"scoring under {Path(model_dir).name}", progress=progress)
+    out: list[list[float | None]] = []
+    for values, (_, keep) in zip(scored, encoded):
+        if keep is None:
+            out.append(values)
+        else:
+            it = iter(values)
+            out.append([next(it) if wanted else None for wanted in keep])
+    return out
+
+
+def _score_encoded(model, encoded: list, pad: int, max_rows: int, *, desc: str, progress: bool
+                   ) -> list[list[float | None]]:
+    """Encoded rows scored in chunks of whole problems of at most ``max_rows`` samples."""
     out: list[list[float | None]] = []
     chunk: list = []
-    bar = tqdm(total=len(encoded), desc=f"scoring under {Path(model_dir).name}", disable=not progress)
+    bar = tqdm(total=len(encoded), desc=desc, disable=not progress)
     for item in encoded + [None]:
         if chunk and (item is None or sum(len(rs) for _, rs in chunk) + len(item[1]) > max_rows):
             out += _score_chunk(model, chunk, pad)

@@ -16,6 +16,7 @@ import json
 from pathlib import Path
 from typing import Sequence
 
+from rlvr_repro.evaluate.diagnostics import _paired  # noqa: I001 - one pairing rule for both modules
 from rlvr_repro.evaluate.diagnostics import (
     confidence_shift, entropy_by_correctness, plot_entropy_distributions, score_logprobs,
     sample_table, think_answer_auc)
@@ -98,10 +99,12 @@ def run_checkpoint_diagnostics(cells: Sequence[tuple], *, reference_model: str |
     (workflow/rules/evaluate.smk)."""
     loaded = [(read_jsonl(gen), read_jsonl(gr)) for gen, gr, *_ in cells]
     ref_all = pol_all = None
-    if reference_model is not None:
-        rows = [row for gen_rows, _ in loaded for row in gen_rows]
-        ref_all = score_logprobs(resolve_model_dir(reference_model), rows)
-        pol_all = score_logprobs(resolve_model_dir(policy_model), rows) if policy_model else None
+    if reference_model is not None:  # ACE's shift reads the incorrect samples only: score just those
+        pairs = [pair for gen_rows, grade_rows in loaded for pair in _paired(gen_rows, grade_rows)]
+        rows = [row for row, _ in pairs]
+        wrong = [[not ok for ok in correct] for _, correct in pairs]
+        ref_all = score_logprobs(resolve_model_dir(reference_model), rows, only=wrong)
+        pol_all = score_logprobs(resolve_model_dir(policy_model), rows, only=wrong) if policy_model else None
     docs, offset = [], 0
     for (gen_rows, grade_rows), (_, _, out, plot, title) in zip(loaded, cells):
         entropy = entropy_by_correctness(gen_rows, grade_rows)

@@ -258,9 +258,14 @@ def load_run_specs(paths: Iterable[Path]) -> dict[str, dict]:
     return out
 
 
+# train_log.jsonl keys that hold text, not numbers (docs/CONTRACTS.md): kept out of the numeric frame.
+TEXT_LOG_KEYS = frozenset({"compute_dtype"})
+
+
 def read_train_log(path: Path) -> list[dict]:
     """Parse one train_log.jsonl; every line must be a JSON object with an integer ``step`` and
-    numeric (or null) values. Raises naming the file, line and key."""
+    numeric (or null) values, except the text keys of :data:`TEXT_LOG_KEYS` (skipped). Raises naming
+    the file, line and key."""
     records = []
     with open(path, encoding="utf-8") as fh:
         for lineno, line in enumerate(fh, start=1):
@@ -276,6 +281,8 @@ def read_train_log(path: Path) -> list[dict]:
             _require(record, "step", int, where)
             clean = {}
             for key, value in record.items():
+                if key in TEXT_LOG_KEYS:
+                    continue
                 if value is None:
                     clean[key] = float("nan")
                 elif isinstance(value, bool) or not isinstance(value, (int, float)):
