@@ -130,7 +130,8 @@ def test_override_sets_share_checks_across_seeds_not_settings(plan):
     sets = override_sets(plan)
     assert sum(len(s["runs"]) for s in sets.values()) == len(plan.runs)
     lens = [s for s in sets.values() if any("-lens-" in r and r.startswith("qwen25_3b-") for r in s["runs"])]
-    assert len(lens) == 1 and len(lens[0]["runs"]) == 4  # 2 datasets x 2 seeds, one override set
+    # LENS on Qwen2.5-3B: MATH+DAPO x 2 seeds and MATH+Numina x 1 seed (LENS's 14-run matrix), one override set
+    assert len(lens) == 1 and len(lens[0]["runs"]) == 3
     a, b = (plan.run_spec(r) for r in ("qwen3_4b-math_train-grpo-s0", "qwen3_4b-math_train-asymgrpo-s0"))
     assert check_id(a) != check_id(b)
     a2 = copy.deepcopy(a)
