@@ -3,8 +3,10 @@
 GRPO samples G responses per prompt and evaluation draws n samples per problem, so each prompt
 appears G (or n) times in a batch. ``generate(num_return_sequences=G)`` and a plain forward over
 prompt + response process every copy of the prompt, and for short answers the prompt is most of
-the tokens: on SmolLM2 with 48 prompt and 16 response tokens, generation with a shared prefill was
-~7x faster on this CPU with token-identical greedy outputs (``benchmarks/bench_local_step.py``).
+the tokens. On SmolLM2 with 48 prompt and 16 response tokens, 8 prompts x 8 samples, 2 CPU threads
+(``benchmarks/bench_local_step.py``, against the unshared call in the same run): generation 1.37x and
+the training forward + backward 1.75x faster; greedy outputs are token-identical and log-probs and
+gradients agree to float rounding (tests/train/test_shared_prompts.py).
 
 The prompt (all but its last token) is run once per distinct prompt into a KV cache, the cache rows
 are repeated for the copies, and the model continues from there. The attention mask and position

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Copied from /work/shared/notes/slurm/start_slurm.sh (measured in notes/slurm/REPORT.md); used by tests/workflow/test_slurm_profile.py.
+# Copied from shared/notes/slurm/start_slurm.sh (measured in notes/slurm/REPORT.md); used by tests/workflow/test_slurm_profile.py.
 # start_slurm.sh -- bring up a throw-away single-node Slurm cluster
 # (munged + slurmctld + slurmd as plain background daemons, no systemd)
 # on a fresh Debian 12 machine, as root. Waits until the node is "idle".

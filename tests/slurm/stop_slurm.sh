@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Copied from /work/shared/notes/slurm/stop_slurm.sh (measured in notes/slurm/REPORT.md); used by tests/workflow/test_slurm_profile.py.
+# Copied from shared/notes/slurm/stop_slurm.sh (measured in notes/slurm/REPORT.md); used by tests/workflow/test_slurm_profile.py.
 # stop_slurm.sh -- stop the cluster started by start_slurm.sh:
 # cancel all jobs, wait for them to end, then stop slurmd, slurmctld and munged.
 # Only processes whose pid is in our pid files (and job processes spawned by
