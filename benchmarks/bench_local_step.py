@@ -36,7 +36,7 @@ import torch
 warnings.filterwarnings("ignore")
 logging.disable(logging.WARNING)
 
-from rlvr_repro.compute_dtype import resolve_dtype  # noqa: E402
+from rlvr_repro.compute_dtype import resolve_model_dtype  # noqa: E402
 from rlvr_repro.config import load_config  # noqa: E402
 from rlvr_repro.data.arith_task import arith_task_rows  # noqa: E402
 from rlvr_repro.prompts import build_messages, render_prompt  # noqa: E402
@@ -142,7 +142,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     model = model_dir(args)
     recipe, rows = local_recipe(), train_rows()
-    choice = resolve_dtype(args.dtype)
+    choice = resolve_model_dtype(args.dtype, model)
     print(f"compute dtype: {choice.name} ({choice.reason})")
     other = torch.float32 if choice.dtype == torch.bfloat16 else torch.bfloat16
     base = baselines(model, choice.dtype, rows, recipe, args.reps)

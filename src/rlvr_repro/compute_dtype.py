@@ -5,8 +5,8 @@ AMX). Measured with 2 threads on two machines of the same kind: on an AMD EPYC w
 a forward + backward ran 2.3x faster in bf16 than in fp32; on an Intel Xeon with AVX-512 but no
 ``avx512_bf16`` / AMX, bf16 was 3.1x *slower*. So ``auto`` times one matmul of the model's own shape
 in both dtypes (well under a second) and takes the faster; on a GPU it is bf16 where supported.
-The trainer and the transformers generation backend both call :func:`resolve_dtype` and log the
-reason, so a run log says what it computed in and why.
+The trainer and the transformers generation backend both call :func:`resolve_model_dtype` and log
+the reason, so a run log says what it computed in and why.
 """
 
 from __future__ import annotations
@@ -75,3 +75,13 @@ def resolve_dtype(requested: str, *, device: str = "cpu", hidden: int = 576, inn
     pick = torch.bfloat16 if bf16 < 0.9 * fp32 else torch.float32
     return DtypeChoice(pick, f"auto: probe matmul [{rows}x{hidden}]@[{hidden}x{inner}] fp32 {fp32 * 1e3:.2f} ms, "
                              f"bf16 {bf16 * 1e3:.2f} ms; CPU bf16 flags: {flags}")
+
+
+def resolve_model_dtype(requested: str, model_dir, *, device: str = "cpu") -> DtypeChoice:
+    """:func:`resolve_dtype` with the probe shaped like the model in ``model_dir`` (its hidden and MLP
+    sizes from config.json); the trainer and the transformers generation backend both call this."""
+    from transformers import AutoConfig
+
+    cfg = AutoConfig.from_pretrained(model_dir)
+    return resolve_dtype(requested, device=device, hidden=getattr(cfg, "hidden_size", 576),
+                         inner=getattr(cfg, "intermediate_size", 1536))

@@ -45,6 +45,21 @@ def prefill_shared(model, ids: torch.Tensor, mask: torch.Tensor, positions: torc
     return cache
 
 
+def forward_tail_logits(model, ids: torch.Tensor, mask: torch.Tensor, positions: torch.Tensor, split: int,
+                        keep: int, *, share: bool = True) -> torch.Tensor:
+    """Logits of the last ``keep`` positions of ``ids`` ([B, L]), where columns ``[0, split)`` are a
+    prompt prefix that consecutive rows may share: shared prefixes run once (:func:`prefill_shared`)
+    and the rest continues from the cache; otherwise (or with ``share=False``) one plain forward.
+    ``keep`` must not exceed ``L - split``. The training forward and the diagnostics scorer both use it."""
+    owner = runs_of_equal_rows(ids[:, :split], mask[:, :split]) if share and split > 0 else None
+    if owner is not None and int(owner[-1]) + 1 < ids.shape[0]:
+        cache = prefill_shared(model, ids[:, :split], mask[:, :split], positions[:, :split], owner)
+        return model(input_ids=ids[:, split:], attention_mask=mask, position_ids=positions[:, split:],
+                     past_key_values=cache, logits_to_keep=keep, use_cache=True).logits
+    return model(input_ids=ids, attention_mask=mask, position_ids=positions, logits_to_keep=keep,
+                 use_cache=False).logits
+
+
 def generate_shared(model, input_ids: torch.Tensor, attention_mask: torch.Tensor, copies: int, **kwargs):
     """``model.generate`` of ``copies`` samples per prompt row (what ``num_return_sequences=copies``
     gives, rows grouped per prompt), with each prompt prefilled once. Returns generate's output."""

@@ -26,7 +26,7 @@ import torch
 from tqdm import tqdm
 
 from rlvr_repro.io import read_jsonl
-from rlvr_repro.shared_prompts import prefill_shared
+from rlvr_repro.shared_prompts import forward_tail_logits
 
 
 def _paired(gen_rows: Sequence[dict], grade_rows: Sequence[dict]):
@@ -165,14 +165,8 @@ def _score_chunk(model, chunk: list[tuple[list[int], list[list[int]]]], pad: int
             ids[i, lp:lp + len(r)] = torch.tensor(r)
             mask[i, lp:lp + len(r)] = 1
     pos = (mask.cumsum(-1) - 1).clamp(min=0)
-    owner = torch.tensor([k for k, rs in enumerate(rs for _, rs in chunk if rs) for _ in rs])
-    if lp > 1:
-        cache = prefill_shared(model, ids[:, :lp - 1], mask[:, :lp - 1], pos[:, :lp - 1], owner)
-        logits = model(input_ids=ids[:, lp - 1:], attention_mask=mask, position_ids=pos[:, lp - 1:],
-                       past_key_values=cache, use_cache=True).logits
-    else:
-        logits = model(input_ids=ids, attention_mask=mask, position_ids=pos).logits
-    logits = logits[:, :lr].float()  # position p predicts response token p
+    logits = forward_tail_logits(model, ids, mask, pos, lp - 1, lr + 1)
+    logits = logits[:, :lr].float()  # the last prompt position and each response position predict the next token
     logp = torch.log_softmax(logits, dim=-1).gather(-1, ids[:, lp:].unsqueeze(-1)).squeeze(-1)
     values, k = [], 0
     for _, rs in chunk:

@@ -20,7 +20,7 @@ from typing import Sequence
 import torch
 
 from rlvr_repro.evaluate.samples import THINK_END, make_sample
-from rlvr_repro.compute_dtype import resolve_dtype
+from rlvr_repro.compute_dtype import resolve_model_dtype
 from rlvr_repro.shared_prompts import generate_shared
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ class HFBackend:
 
     def __init__(self, model_dir: str, *, dtype: str = "auto", threads: int | None = None,
                  device: str | None = None) -> None:
-        from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+        from transformers import AutoModelForCausalLM, AutoTokenizer
 
         if threads:  # a cluster resource (cpus_per_task: 16) must not oversubscribe a small machine
             torch.set_num_threads(max(1, min(int(threads), len(os.sched_getaffinity(0)))))
@@ -42,9 +42,7 @@ class HFBackend:
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token_id is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
-        cfg = AutoConfig.from_pretrained(model_dir)
-        self.dtype = resolve_dtype(dtype, device=self.device, hidden=getattr(cfg, "hidden_size", 576),
-                                   inner=getattr(cfg, "intermediate_size", 1536))
+        self.dtype = resolve_model_dtype(dtype, model_dir, device=self.device)
         log.info("generation dtype %s (%s)", self.dtype.name, self.dtype.reason)
         self.model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=self.dtype.dtype)
         self.model.to(self.device).eval()

@@ -39,13 +39,13 @@ from pathlib import Path
 import numpy as np
 import torch
 from tqdm.auto import tqdm
-from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+from transformers import AutoModelForCausalLM, AutoTokenizer
 from verl.trainer.ppo.core_algos import agg_loss, kl_penalty
 
 from rlvr_repro.advantages import ESTIMATORS, REQUIRES, compute_advantages, validate_params
 from rlvr_repro.advantages.diagnostics import logprob_gain_correct, training_diagnostics
 from rlvr_repro.compute_dtype import CHOICES as DTYPE_CHOICES
-from rlvr_repro.compute_dtype import resolve_dtype
+from rlvr_repro.compute_dtype import resolve_model_dtype
 
 from . import checkpoint as ckpt
 from .deadline import Deadline, TimeLimitReached
@@ -60,7 +60,6 @@ from .settings import RunSpec, TrainConfigError, TrainSettings, parse_run_spec
 from .trainlog import TrainLog
 
 log = logging.getLogger(__name__)
-
 
 
 @dataclass
@@ -318,9 +317,7 @@ def _load_policy(model_path: str, dtype: str):
     path = Path(model_path)
     if not (path / "config.json").is_file():
         raise TrainConfigError(f"run_spec['model']['path'] = {model_path!r} is not a Hugging Face model directory")
-    model_config = AutoConfig.from_pretrained(path)
-    choice = resolve_dtype(dtype, hidden=getattr(model_config, "hidden_size", 576),
-                           inner=getattr(model_config, "intermediate_size", 1536))
+    choice = resolve_model_dtype(dtype, path)
     log.info("compute dtype %s (%s)", choice.name, choice.reason)
     model = AutoModelForCausalLM.from_pretrained(path, dtype=choice.dtype)
     model.eval()  # no dropout: the old and new log-probs of one policy must agree

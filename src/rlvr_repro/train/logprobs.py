@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 from verl.utils import torch_functional as verl_F
 
-from rlvr_repro.shared_prompts import prefill_shared, runs_of_equal_rows
+from rlvr_repro.shared_prompts import forward_tail_logits
 
 
 def response_log_probs(model, input_ids: torch.Tensor, attention_mask: torch.Tensor, position_ids: torch.Tensor,
@@ -35,14 +35,8 @@ def response_log_probs(model, input_ids: torch.Tensor, attention_mask: torch.Ten
     end = prompt_width + resp_len
     ids, mask, pos = input_ids[:, start:end], attention_mask[:, start:end], position_ids[:, start:end]
     split = prompt_width - 1 - start  # columns before it: the prompt without its last token
-    owner = runs_of_equal_rows(ids[:, :split], mask[:, :split]) if share_prompts and split > 0 else None
-    if owner is not None and int(owner[-1]) + 1 < ids.shape[0]:
-        cache = prefill_shared(model, ids[:, :split], mask[:, :split], pos[:, :split], owner)
-        out = model(input_ids=ids[:, split:], attention_mask=mask, position_ids=pos[:, split:], past_key_values=cache,
-                    logits_to_keep=resp_len + 1, use_cache=True)
-    else:
-        out = model(input_ids=ids, attention_mask=mask, position_ids=pos, logits_to_keep=resp_len + 1, use_cache=False)
-    logits = out.logits[:, :-1].float()  # position p predicts token p + 1
+    logits = forward_tail_logits(model, ids, mask, pos, split, resp_len + 1, share=share_prompts)
+    logits = logits[:, :-1].float()  # position p predicts token p + 1
     if temperature != 1.0:
         logits = logits / temperature
     labels = input_ids[:, prompt_width:end]
