@@ -4,8 +4,11 @@ Two layers:
   1. JSON schema (``workflow/schemas/config.schema.yaml`` and the section schemas it references):
      types, enums, misspelled keys (``additionalProperties: false``).
   2. Semantic checks the schema cannot express: references between sections (an experiment naming
-     an unknown model or method preset), estimator parameters, run-id collisions
+     an unknown model or method preset), finite estimator parameters, run-id collisions
      (:class:`rlvr_repro.plan.Plan` raises those).
+
+Section schemas that follow from the code (the methods schema from the estimator registry) are
+generated here at start-up (:func:`generated_schemas`), never kept as files.
 
 Errors are collected and reported together, each as ``<key.path>: <problem>``, so a user fixes a
 config in one round instead of one error per Snakemake start.
@@ -39,16 +42,24 @@ def load_config(*extra: str | Path) -> dict:
     return config
 
 
+def generated_schemas() -> dict[str, dict]:
+    """The section schemas derived from the code's registries (no file to regenerate by hand):
+    ``methods.schema.yaml`` from the estimator registry (rlvr_repro.advantages.registry)."""
+    from rlvr_repro.advantages import methods_schema
+
+    return {"methods.schema.yaml": methods_schema()}
+
+
 def _registry(schema_dir: Path):
-    """A `referencing` registry that resolves ``other.schema.yaml#/...`` to the sibling files."""
+    """A `referencing` registry that resolves ``other.schema.yaml#/...`` to the sibling files and to
+    the generated section schemas."""
     from referencing import Registry, Resource
     from referencing.jsonschema import DRAFT202012
 
-    resources = []
-    for path in sorted(schema_dir.glob("*.schema.yaml")):
-        contents = yaml.safe_load(path.read_text())
-        resources.append((path.name, Resource.from_contents(contents, default_specification=DRAFT202012)))
-    return Registry().with_resources(resources)
+    contents = {path.name: yaml.safe_load(path.read_text()) for path in sorted(schema_dir.glob("*.schema.yaml"))}
+    contents.update(generated_schemas())
+    return Registry().with_resources(
+        (name, Resource.from_contents(c, default_specification=DRAFT202012)) for name, c in contents.items())
 
 
 def _key_path(error) -> str:
@@ -72,21 +83,16 @@ def schema_errors(config: dict, schema_dir: Path = SCHEMA_DIR) -> list[str]:
 
 
 def method_param_errors(config: dict) -> list[str]:
-    """Check every method preset's estimator parameters with the estimators' own validator."""
-    from rlvr_repro import advantages
+    """What the schema cannot state about the presets' estimator parameters: finite numbers (NaN
+    passes every JSON-schema bound)."""
+    from rlvr_repro.advantages import validate_params
 
-    validate = getattr(advantages, "validate_params", None)
     errors = []
     for name, preset in (config.get("methods") or {}).items():
-        estimator = preset.get("estimator")
-        if estimator not in getattr(advantages, "ESTIMATORS", {}):
-            errors.append(f"methods.{name}.estimator: unknown estimator {estimator!r}")
-            continue
-        if validate is not None:
-            try:
-                validate(estimator, preset.get("params") or {})
-            except (ValueError, TypeError) as exc:
-                errors.append(f"methods.{name}.params: {exc}")
+        try:
+            validate_params(preset["estimator"], preset.get("params") or {})
+        except ValueError as exc:
+            errors.append(f"methods.{name}.params: {exc}")
     return errors
 
 

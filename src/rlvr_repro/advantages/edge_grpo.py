@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-import torch
+from rlvr_repro.lazy import lazy_module
 
-from .grpo import GRPO_EPS, grpo_scalars
+from .egpo import ENTROPY_EPS
+from .grpo import EPS, GRPO_EPS, grpo_scalars
+from .registry import Param, register
 from .rollouts import Rollouts
 
+torch = lazy_module("torch")
 
+
+@register("edge_grpo", paper="baseline", requires=("old_log_probs",), params={
+    "entropy_norm": Param("choice", "normalise each response's entropy proxy by the batch mean (EDGE-GRPO code) "
+                          "or the group mean", choices=("batch", "group")),
+    "eps": EPS,
+    "entropy_eps": ENTROPY_EPS,
+})
 def edge_grpo(batch: Rollouts, *, entropy_norm: str = "batch", eps: float = GRPO_EPS,
               entropy_eps: float = 1e-6) -> torch.Tensor:
     """Entropy-Driven Advantage (EDA):  Â_i = A_i / Phat_i,   Phat_i = (P_i + eps_H) / (mean(P) + eps_H).

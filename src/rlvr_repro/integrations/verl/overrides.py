@@ -33,7 +33,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from rlvr_repro.advantages import validate_params
+from rlvr_repro.advantages import REQUIRES, validate_params
 
 from . import throughput
 from .plugin_names import verl_name
@@ -161,7 +161,7 @@ def build_overrides(run_spec: Mapping[str, Any], *, run_dir: str | os.PathLike |
         return _need(train, key, "train")
 
     use_kl = bool(t("use_kl_loss"))
-    need_ref = bool(train.get("need_ref", False)) or estimator == "ace"
+    need_ref = bool(train.get("need_ref", False)) or "ref_log_probs" in REQUIRES[estimator]
     kl_coef = float(t("kl_coef")) if use_kl else 0.0
     micro = int(t("micro_batch_size"))
     max_resp = int(t("max_response_length"))
@@ -202,7 +202,8 @@ def build_overrides(run_spec: Mapping[str, Any], *, run_dir: str | os.PathLike |
         "actor_rollout_ref.actor.loss_agg_mode": t("loss_agg_mode"),
         "actor_rollout_ref.actor.loss_scale_factor": loss_scale,
         "actor_rollout_ref.actor.entropy_coeff": float(t("entropy_coeff")),
-        # a reference policy exists iff use_kl_loss (or KL in reward); ACE needs it even without a KL term
+        # a reference policy exists iff use_kl_loss (or KL in reward); an estimator that reads ref_log_probs
+        # (REQUIRES, e.g. ACE) needs it even without a KL term
         "actor_rollout_ref.actor.use_kl_loss": use_kl or need_ref,
         "actor_rollout_ref.actor.kl_loss_coef": kl_coef,
         "actor_rollout_ref.actor.kl_loss_type": t("kl_loss_type"),
