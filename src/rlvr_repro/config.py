@@ -7,8 +7,8 @@ Two layers:
      an unknown model or method preset), finite estimator parameters, run-id collisions
      (:class:`rlvr_repro.plan.Plan` raises those).
 
-Section schemas that follow from the code (the methods schema from the estimator registry) are
-generated here at start-up (:func:`generated_schemas`), never kept as files.
+Section schemas that follow from the code (the methods schema from the estimator registry, the
+train schema from the train-key table) are generated here at start-up (:func:`generated_schemas`), never kept as files.
 
 Errors are collected and reported together, each as ``<key.path>: <problem>``, so a user fixes a
 config in one round instead of one error per Snakemake start.
@@ -44,10 +44,12 @@ def load_config(*extra: str | Path) -> dict:
 
 def generated_schemas() -> dict[str, dict]:
     """The section schemas derived from the code's registries (no file to regenerate by hand):
-    ``methods.schema.yaml`` from the estimator registry (rlvr_repro.advantages.registry)."""
+    ``methods.schema.yaml`` from the estimator registry (rlvr_repro.advantages.registry),
+    ``train.schema.yaml`` from the train-key table (rlvr_repro.train.keys)."""
     from rlvr_repro.advantages import methods_schema
+    from rlvr_repro.train.keys import train_schema
 
-    return {"methods.schema.yaml": methods_schema()}
+    return {"methods.schema.yaml": methods_schema(), "train.schema.yaml": train_schema()}
 
 
 def _registry(schema_dir: Path):

@@ -165,8 +165,6 @@ class Plan:
                 raise ConfigError(f"{label} name {part!r} must match {NAME_RE.pattern} (it becomes part of a run id)")
         rid = run_id(model, ds, method, seed)
         train = _merged_train(self.config, exp_name, exp, model, method)
-        if "backend" in (exp.get("train") or {}) or "backend" in (exp.get("train_per_model") or {}).get(model, {}):
-            raise ConfigError(f"experiments.{exp_name}: train.backend is global (set it in the top-level `train`)")
         checkpoint_steps(train)  # validates total_steps / save_freq early
         schedule = checkpoint_steps(train)
         if rid in self.runs:

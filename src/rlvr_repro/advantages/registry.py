@@ -179,7 +179,7 @@ def methods_schema() -> dict[str, Any]:
         "properties": {
             "estimator": {"enum": list(REGISTRY)},
             "params": {"type": "object"},
-            "train": {"$ref": "config.schema.yaml#/$defs/train_partial"},
+            "train": {"$ref": "train.schema.yaml#/$defs/partial"},
             "paper": {"enum": sorted({e.paper for e in REGISTRY.values()})},
             "description": {"type": "string"},
             "notes": {"type": "string"},

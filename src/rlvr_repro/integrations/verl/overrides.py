@@ -35,6 +35,8 @@ from typing import Any
 
 from rlvr_repro.advantages import REQUIRES, validate_params
 
+from rlvr_repro.train.keys import BY_NAME, REQUIRED, TRAIN_KEYS
+
 from . import throughput
 from .plugin_names import verl_name
 
@@ -45,43 +47,15 @@ SAVE_CONTENTS = ("model", "optimizer", "extra", "hf_model")
 # verl stops at whichever comes first, epochs or total_training_steps: the run length is total_steps,
 # so the epoch cap is set far out of the way.
 EPOCH_CAP = 1000
-# Train keys read by the verl backend (config/train_keys.md); any other key in run_spec["train"] is an error.
-TRAIN_KEYS = {
-    "backend", "total_steps", "save_freq", "prompts_per_step", "group_size", "ppo_mini_batch_size", "ppo_epochs",
-    "micro_batch_size", "lr", "weight_decay", "warmup_steps", "grad_clip", "temperature", "top_p",
-    "max_prompt_length", "max_response_length", "clip_ratio_low", "clip_ratio_high", "clip_ratio_c",
-    "loss_agg_mode", "loss_scale_factor", "entropy_coeff", "use_kl_loss", "kl_coef", "kl_loss_type", "need_ref",
-    "dynamic_sampling", "max_gen_batches", "overlong_buffer_len", "overlong_penalty_factor", "logprob_gain_diag",
-    "gpu_memory_utilization", "tensor_parallel_size", "nnodes", "gpus_per_node",
-    *throughput.KEYS, "gpu_memory_gb", "verl_overrides",
-}
 _PLAIN = re.compile(r"^[A-Za-z0-9_./@-]+$")
 # Hydra override key: optional +, ++ (add / force-add) or ~ (delete), then a dotted path.
 _OVERRIDE_KEY = re.compile(r"^(\+\+|\+|~)?([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)$")
 _A = "actor_rollout_ref."
-# verl keys train.verl_overrides may not set, and what sets them instead. The flat train keys are
-# recorded in run.json and read by both backends, the plan and the cost estimate; the rest are paths
-# and names the pipeline itself depends on.
+# verl keys train.verl_overrides may not set, and what sets them instead: every verl key of a train key
+# (the table in rlvr_repro.train.keys; those are recorded in run.json and read by both backends, the
+# plan and the cost estimate), and the paths and names the pipeline itself depends on.
 OWNED_KEYS = {
-    **{k: f"train.{v}" for k, v in {
-        "data.train_batch_size": "prompts_per_step", "data.max_prompt_length": "max_prompt_length",
-        "data.max_response_length": "max_response_length", _A + "actor.optim.lr": "lr",
-        _A + "actor.optim.weight_decay": "weight_decay", _A + "actor.optim.lr_warmup_steps": "warmup_steps",
-        _A + "actor.grad_clip": "grad_clip", _A + "actor.ppo_mini_batch_size": "ppo_mini_batch_size",
-        _A + "actor.ppo_epochs": "ppo_epochs", _A + "actor.ppo_micro_batch_size_per_gpu": "micro_batch_size",
-        _A + "actor.clip_ratio_low": "clip_ratio_low", _A + "actor.clip_ratio_high": "clip_ratio_high",
-        _A + "actor.clip_ratio_c": "clip_ratio_c", _A + "actor.loss_agg_mode": "loss_agg_mode",
-        _A + "actor.loss_scale_factor": "loss_scale_factor", _A + "actor.entropy_coeff": "entropy_coeff",
-        _A + "actor.use_kl_loss": "use_kl_loss / train.need_ref", _A + "actor.kl_loss_coef": "kl_coef",
-        _A + "actor.kl_loss_type": "kl_loss_type", _A + "rollout.n": "group_size",
-        _A + "rollout.temperature": "temperature", _A + "rollout.top_p": "top_p",
-        _A + "rollout.gpu_memory_utilization": "gpu_memory_utilization",
-        _A + "rollout.tensor_model_parallel_size": "tensor_parallel_size",
-        "trainer.total_training_steps": "total_steps", "trainer.save_freq": "save_freq",
-        "trainer.nnodes": "nnodes", "trainer.n_gpus_per_node": "gpus_per_node",
-        "algorithm.filter_groups.enable": "dynamic_sampling",
-        "algorithm.filter_groups.max_num_gen_batches": "max_gen_batches",
-    }.items()},
+    **{k.verl: f"train.{k.name}" for k in TRAIN_KEYS if k.verl},
     "algorithm.adv_estimator": "the method preset (methods.<preset>.estimator)",
     "algorithm.rlvr": "the method preset (methods.<preset>.params)",
     "data.train_files": "the run's dataset", "data.val_files": "the run's dataset",
@@ -145,10 +119,11 @@ def build_overrides(run_spec: Mapping[str, Any], *, run_dir: str | os.PathLike |
     ``compute_score`` (default: ``rlvr_repro.reward``'s file).
     """
     run_id = _need(run_spec, "run_id")
-    train = dict(_need(run_spec, "train"))
-    unknown = sorted(set(train) - TRAIN_KEYS)
+    given = dict(_need(run_spec, "train"))
+    unknown = sorted(set(given) - set(BY_NAME))
     if unknown:
         raise KeyError(f"run {run_id}: unknown train key(s) {unknown} (config/train_keys.md)")
+    train = {**{k.name: k.default for k in TRAIN_KEYS if k.name not in given}, **given}
     method = _need(run_spec, "method")
     estimator = _need(method, "estimator", "method")
     params = validate_params(estimator, method.get("params") or {})
@@ -157,21 +132,31 @@ def build_overrides(run_spec: Mapping[str, Any], *, run_dir: str | os.PathLike |
     seed = int(run_spec.get("seed", 0))
     run_dir = Path(run_dir) if run_dir is not None else Path("results/runs") / run_id
 
-    def t(key):
-        return _need(train, key, "train")
-
-    use_kl = bool(t("use_kl_loss"))
-    need_ref = bool(train.get("need_ref", False)) or "ref_log_probs" in REQUIRES[estimator]
-    kl_coef = float(t("kl_coef")) if use_kl else 0.0
-    micro = int(t("micro_batch_size"))
-    max_resp = int(t("max_response_length"))
-    loss_scale = train.get("loss_scale_factor")
-    if t("loss_agg_mode") == "seq-mean-token-sum-norm" and loss_scale is None:
+    missing = [k.name for k in TRAIN_KEYS if train[k.name] is REQUIRED]
+    if missing:
+        raise KeyError(f"run spec is missing train.{missing[0]!r}")
+    use_kl = bool(train["use_kl_loss"])
+    need_ref = bool(train["need_ref"]) or "ref_log_probs" in REQUIRES[estimator]
+    micro = BY_NAME["micro_batch_size"].coerce(train["micro_batch_size"])
+    loss_scale = train["loss_scale_factor"]
+    if train["loss_agg_mode"] == "seq-mean-token-sum-norm" and loss_scale is None:
         # Dr.GRPO divides by a *constant*; verl's fallback is the padded width of the batch, which the v1
         # trainer pads to the longest response in the batch, so it would change every step.
-        loss_scale = max_resp
+        loss_scale = int(train["max_response_length"])
 
     ov = {
+        # --- the train keys verl takes as they are (rlvr_repro.train.keys, column `copied`)
+        **{k.verl: k.coerce(train[k.name]) for k in TRAIN_KEYS if k.verl and k.copied},
+        # --- ... and the ones it takes derived
+        _A + "actor.ppo_mini_batch_size": int(train["ppo_mini_batch_size"] or train["prompts_per_step"]),
+        _A + "actor.ppo_micro_batch_size_per_gpu": micro,
+        _A + "ref.log_prob_micro_batch_size_per_gpu": micro,
+        _A + "rollout.log_prob_micro_batch_size_per_gpu": micro,
+        _A + "actor.loss_scale_factor": loss_scale,
+        # a reference policy exists iff use_kl_loss (or KL in reward); an estimator that reads ref_log_probs
+        # (REQUIRES, e.g. ACE) needs it even without a KL term
+        _A + "actor.use_kl_loss": use_kl or need_ref,
+        _A + "actor.kl_loss_coef": float(train["kl_coef"]) if use_kl else 0.0,
         # --- algorithm: our estimator + its parameters under algorithm.rlvr
         "algorithm.adv_estimator": verl_name(estimator),
         "algorithm.use_kl_in_reward": False,
@@ -179,65 +164,33 @@ def build_overrides(run_spec: Mapping[str, Any], *, run_dir: str | os.PathLike |
         # --- data
         "data.train_files": _need(dataset, "train_files", "dataset"),
         "data.val_files": _need(dataset, "val_files", "dataset"),
-        "data.train_batch_size": int(t("prompts_per_step")),
-        "data.max_prompt_length": int(t("max_prompt_length")),
-        "data.max_response_length": max_resp,
         "data.filter_overlong_prompts": True,
         "data.truncation": "error",
         "data.seed": seed,
         # --- model / actor
-        "actor_rollout_ref.model.path": _need(model, "path", "model"),
-        "actor_rollout_ref.model.use_remove_padding": True,
-        "actor_rollout_ref.model.enable_gradient_checkpointing": True,
-        "actor_rollout_ref.actor.optim.lr": float(t("lr")),
-        "actor_rollout_ref.actor.optim.weight_decay": float(t("weight_decay")),
-        "actor_rollout_ref.actor.optim.lr_warmup_steps": int(t("warmup_steps")),
-        "actor_rollout_ref.actor.grad_clip": float(t("grad_clip")),
-        "actor_rollout_ref.actor.ppo_mini_batch_size": int(t("ppo_mini_batch_size")),
-        "actor_rollout_ref.actor.ppo_epochs": int(t("ppo_epochs")),
-        "actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu": micro,
-        "actor_rollout_ref.actor.clip_ratio_low": float(t("clip_ratio_low")),
-        "actor_rollout_ref.actor.clip_ratio_high": float(t("clip_ratio_high")),
-        "actor_rollout_ref.actor.clip_ratio_c": float(t("clip_ratio_c")),
-        "actor_rollout_ref.actor.loss_agg_mode": t("loss_agg_mode"),
-        "actor_rollout_ref.actor.loss_scale_factor": loss_scale,
-        "actor_rollout_ref.actor.entropy_coeff": float(t("entropy_coeff")),
-        # a reference policy exists iff use_kl_loss (or KL in reward); an estimator that reads ref_log_probs
-        # (REQUIRES, e.g. ACE) needs it even without a KL term
-        "actor_rollout_ref.actor.use_kl_loss": use_kl or need_ref,
-        "actor_rollout_ref.actor.kl_loss_coef": kl_coef,
-        "actor_rollout_ref.actor.kl_loss_type": t("kl_loss_type"),
-        "actor_rollout_ref.actor.data_loader_seed": seed,
-        "actor_rollout_ref.actor.checkpoint.save_contents": list(SAVE_CONTENTS),
-        "actor_rollout_ref.ref.log_prob_micro_batch_size_per_gpu": micro,
+        _A + "model.path": _need(model, "path", "model"),
+        _A + "model.use_remove_padding": True,
+        _A + "model.enable_gradient_checkpointing": True,
+        _A + "actor.data_loader_seed": seed,
+        _A + "actor.checkpoint.save_contents": list(SAVE_CONTENTS),
         # --- rollout
-        "actor_rollout_ref.rollout.name": "vllm",
-        "actor_rollout_ref.rollout.n": int(t("group_size")),
-        "actor_rollout_ref.rollout.temperature": float(t("temperature")),
-        "actor_rollout_ref.rollout.top_p": float(t("top_p")),
-        "actor_rollout_ref.rollout.gpu_memory_utilization": float(t("gpu_memory_utilization")),
-        "actor_rollout_ref.rollout.tensor_model_parallel_size": int(t("tensor_parallel_size")),
-        "actor_rollout_ref.rollout.log_prob_micro_batch_size_per_gpu": micro,
-        "actor_rollout_ref.rollout.seed": seed,
+        _A + "rollout.name": "vllm",
+        _A + "rollout.seed": seed,
         # --- reward (0.9.x keys)
         "reward.custom_reward_function.path": reward_path or reward_function_path(),
         "reward.custom_reward_function.name": "compute_score",
         # --- trainer
         "trainer.project_name": "rlvr-repro",
         "trainer.experiment_name": run_id,
-        "trainer.total_training_steps": int(t("total_steps")),
         "trainer.total_epochs": EPOCH_CAP,
-        "trainer.save_freq": int(t("save_freq")),
         "trainer.test_freq": -1,  # evaluation is the pipeline's evaluate stage, not verl's validation
         "trainer.val_before_train": False,
         "trainer.resume_mode": "auto",
         "trainer.default_local_dir": run_dir / "verl" / "checkpoints",
         "trainer.logger": ["console", "file"],
-        "trainer.nnodes": int(t("nnodes")),
-        "trainer.n_gpus_per_node": int(t("gpus_per_node")),
         "trainer.critic_warmup": 0,
     }
-    if train.get("logprob_gain_diag"):
+    if train["logprob_gain_diag"]:
         # AsymGRPO Fig. 2(d): the plug-in recomputes the batch's log-probs after the update
         # (plugin.make_update_actor), which it can do in the legacy loop; v1 hands the actor a
         # TransferQueue batch the plug-in does not read
@@ -247,7 +200,7 @@ def build_overrides(run_spec: Mapping[str, Any], *, run_dir: str | os.PathLike |
         ov["algorithm.filter_groups.enable"] = True
         ov["algorithm.filter_groups.metric"] = "acc"
         # read by the legacy (use_v1=False) loop only; verl 0.9.1's v1 replay buffer ignores it (warns)
-        ov["algorithm.filter_groups.max_num_gen_batches"] = int(t("max_gen_batches"))
+        ov["algorithm.filter_groups.max_num_gen_batches"] = int(train["max_gen_batches"])
     if int(train.get("overlong_buffer_len") or 0) > 0:
         ov["reward.reward_manager.name"] = "dapo"
     if model.get("params_b") is None and any(train.get(k) is None for k in throughput.KEYS):
@@ -262,8 +215,8 @@ def build_overrides(run_spec: Mapping[str, Any], *, run_dir: str | os.PathLike |
     if int(train.get("overlong_buffer_len") or 0) > 0:
         buf = "+reward.reward_kwargs.overlong_buffer_cfg"
         out += [f"{buf}.enable=true", f"{buf}.len={int(train['overlong_buffer_len'])}",
-                f"{buf}.penalty_factor={hydra_value(float(t('overlong_penalty_factor')))}", f"{buf}.log=true",
-                f"+reward.reward_kwargs.max_resp_len={max_resp}"]
+                f"{buf}.penalty_factor={hydra_value(float(train['overlong_penalty_factor']))}", f"{buf}.log=true",
+                f"+reward.reward_kwargs.max_resp_len={int(train['max_response_length'])}"]
     out.append(f"hydra.run.dir={hydra_value(run_dir / 'verl' / 'hydra')}")
     out = [o for o in out if o.split("=", 1)[0].lstrip("+~") not in replaced]
     out += [key if key.startswith("~") and value is None else f"{key}={hydra_value(value)}" for key, value in passthrough]
