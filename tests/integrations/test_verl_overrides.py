@@ -83,7 +83,7 @@ def test_bad_specs_fail_with_names():
 
 def test_hydra_values_round_trip_through_compose():
     pytest.importorskip("verl")
-    from rlvr_repro.integrations.verl.overrides import compose
+    from rlvr_repro.integrations.verl.check import compose
 
     odd = "/data/a b/it's=1,2 [x].parquet"
     cfg = compose([f"data.train_files={hydra_value(odd)}", "actor_rollout_ref.rollout.name=vllm",
@@ -94,7 +94,7 @@ def test_hydra_values_round_trip_through_compose():
 @pytest.mark.parametrize("preset", ["grpo", "ace_dapo", "drgrpo"])
 def test_check_overrides_representative_presets(preset):
     pytest.importorskip("verl")
-    from rlvr_repro.integrations.verl.overrides import check_overrides
+    from rlvr_repro.integrations.verl.check import check_overrides
 
     spec = paper_spec(preset)
     info = check_overrides(build_overrides(spec, reward_path="/r.py"))
@@ -106,7 +106,7 @@ def test_check_overrides_representative_presets(preset):
 @pytest.mark.slow
 def test_check_overrides_every_preset():
     pytest.importorskip("verl")
-    from rlvr_repro.integrations.verl.overrides import check_overrides
+    from rlvr_repro.integrations.verl.check import check_overrides
 
     for preset in METHODS:
         spec = paper_spec(preset)
@@ -130,7 +130,7 @@ SLOW = pytest.mark.slow
 ])
 def test_check_overrides_fails_loudly(extra, message):
     pytest.importorskip("verl")
-    from rlvr_repro.integrations.verl.overrides import check_overrides
+    from rlvr_repro.integrations.verl.check import check_overrides
 
     with pytest.raises(ValueError, match=message):
         check_overrides(build_overrides(paper_spec("ace_grpo"), reward_path="/r.py") + extra)
