@@ -64,24 +64,36 @@ def _registry(schema_dir: Path):
         (name, Resource.from_contents(c, default_specification=DRAFT202012)) for name, c in contents.items())
 
 
-def _key_path(error) -> str:
-    parts = [str(p) if not isinstance(p, int) else f"[{p}]" for p in error.absolute_path]
+def _key_path(path, prefix: str = "") -> str:
+    parts = [prefix] if prefix else []
+    parts += [str(p) if not isinstance(p, int) else f"[{p}]" for p in path]
     return ".".join(parts).replace(".[", "[") or "<top level>"
 
 
-def schema_errors(config: dict, schema_dir: Path = SCHEMA_DIR) -> list[str]:
-    """Every JSON-schema violation as ``key.path: message``, sorted by key path."""
+def error_messages(validator, instance, prefix: str = "") -> list[str]:
+    """Every violation of ``validator``'s schema as ``key.path: message`` (``prefix`` names the
+    instance's own place, e.g. ``tables[3]``), sorted by key path."""
+    errors = []
+    for err in validator.iter_errors(instance):
+        # For oneOf/anyOf failures the most specific sub-error names the real problem: a branch whose
+        # type matches the value, then the shortest message.
+        best = min(err.context, key=lambda e: (e.validator == "type", len(e.message))) if err.context else err
+        errors.append(f"{_key_path(best.absolute_path if best.absolute_path else err.absolute_path, prefix)}: "
+                      f"{best.message}")
+    return sorted(set(errors))
+
+
+def schema_validator(name: str, ref: str = "", schema_dir: Path = SCHEMA_DIR):
+    """A validator for ``name`` (a file of ``schema_dir`` or a generated schema), at ``#/$defs/<ref>``."""
     from jsonschema import Draft202012Validator
 
     registry = _registry(schema_dir)
-    schema = registry.contents("config.schema.yaml")
-    validator = Draft202012Validator(schema, registry=registry)
-    errors = []
-    for err in validator.iter_errors(config):
-        # For oneOf/anyOf failures the most specific sub-error names the real problem.
-        best = min(err.context, key=lambda e: len(e.message)) if err.context else err
-        errors.append(f"{_key_path(best) if best.absolute_path else _key_path(err)}: {best.message}")
-    return sorted(set(errors))
+    return Draft202012Validator({"$ref": f"{name}#/$defs/{ref}" if ref else name}, registry=registry)
+
+
+def schema_errors(config: dict, schema_dir: Path = SCHEMA_DIR) -> list[str]:
+    """Every JSON-schema violation of the merged config as ``key.path: message``, sorted by key path."""
+    return error_messages(schema_validator("config.schema.yaml", schema_dir=schema_dir), config)
 
 
 def method_param_errors(config: dict) -> list[str]:
