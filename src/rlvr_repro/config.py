@@ -16,6 +16,7 @@ config in one round instead of one error per Snakemake start.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import yaml
@@ -52,14 +53,20 @@ def generated_schemas() -> dict[str, dict]:
     return {"methods.schema.yaml": methods_schema(), "train.schema.yaml": train_schema()}
 
 
+@functools.lru_cache(maxsize=None)
+def _schema_files(schema_dir: Path) -> dict[str, dict]:
+    """The schema files of ``schema_dir``, parsed once per process (the report validates each table
+    spec with them while the workflow plans)."""
+    return {path.name: yaml.safe_load(path.read_text()) for path in sorted(schema_dir.glob("*.schema.yaml"))}
+
+
 def _registry(schema_dir: Path):
     """A `referencing` registry that resolves ``other.schema.yaml#/...`` to the sibling files and to
-    the generated section schemas."""
+    the generated section schemas (regenerated each time: an estimator may register late, e.g. in tests)."""
     from referencing import Registry, Resource
     from referencing.jsonschema import DRAFT202012
 
-    contents = {path.name: yaml.safe_load(path.read_text()) for path in sorted(schema_dir.glob("*.schema.yaml"))}
-    contents.update(generated_schemas())
+    contents = {**_schema_files(Path(schema_dir)), **generated_schemas()}
     return Registry().with_resources(
         (name, Resource.from_contents(c, default_specification=DRAFT202012)) for name, c in contents.items())
 

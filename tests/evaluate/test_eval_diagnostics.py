@@ -6,8 +6,8 @@ import math
 import pytest
 
 from rlvr_repro.evaluate.diagnostics import (
-    confidence_shift, entropy_by_correctness, plot_entropy_distributions, roc_auc,
-    score_logprobs, think_answer_auc)
+    confidence_shift, entropy_by_correctness, plot_entropy_distributions, roc_auc, think_answer_auc)
+from rlvr_repro.evaluate.rescoring import score_logprobs
 
 
 def _row(rid, samples):

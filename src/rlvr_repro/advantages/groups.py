@@ -20,7 +20,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from rlvr_repro.lazy import lazy_module
 
@@ -49,6 +48,8 @@ def group_ids(index: Sequence | np.ndarray | torch.Tensor, n: int) -> tuple[torc
             raise ValueError("index tensor must hold integer prompt ids, got a floating-point tensor")
         _, inverse = torch.unique(arr, return_inverse=True)
         return inverse.long(), int(inverse.max().item()) + 1 if n else 0
+
+    import pandas as pd  # here, not at the top: planning imports this package for the estimator declarations
 
     values = index if isinstance(index, np.ndarray) else pd.Series(list(index), dtype=object)
     if len(values) != n:

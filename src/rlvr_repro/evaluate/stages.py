@@ -18,12 +18,12 @@ from typing import Sequence
 
 from rlvr_repro.evaluate.diagnostics import _paired  # noqa: I001 - one pairing rule for both modules
 from rlvr_repro.evaluate.diagnostics import (
-    confidence_shift, entropy_by_correctness, plot_entropy_distributions, score_logprobs,
-    sample_table, think_answer_auc)
+    confidence_shift, entropy_by_correctness, plot_entropy_distributions, sample_table, think_answer_auc)
 from rlvr_repro.evaluate.generate import generate_benchmarks
 from rlvr_repro.evaluate.grading import DEFAULT_TIMEOUT_S, grade_generations
 from rlvr_repro.evaluate.metrics import summarize
 from rlvr_repro.evaluate.protocols import resolve, validate_protocol
+from rlvr_repro.evaluate.rescoring import score_logprobs
 from rlvr_repro.io import read_jsonl, write_json
 
 
