@@ -139,12 +139,19 @@ def train_inputs(wildcards):
     return inputs
 
 
-def _runs_by_schedule():
-    """Runs grouped by checkpoint steps and cluster shape: one rule per group, the run id as wildcard."""
+def schedule_name(steps):
+    """A rule-name part for a checkpoint schedule: `160steps_every20`, or `14steps` (last step only)."""
+    return f"{steps[-1]}steps" + (f"_every{steps[0]}" if len(steps) > 1 else "")
+
+
+def runs_by_schedule(shape=True):
+    """Runs grouped by checkpoint steps (and, with ``shape``, cluster shape): one rule per group,
+    named after what the group shares (`train_verl_160steps_every20_1x8gpu`), the run id as wildcard."""
     groups = {}
     for run in PLAN.runs.values():
-        key = (tuple(run.steps), int(run.train.get("nnodes", 1)), int(run.train.get("gpus_per_node", 1)))
-        groups.setdefault(key, []).append(run.run_id)
+        nodes, gpus = int(run.train.get("nnodes", 1)), int(run.train.get("gpus_per_node", 1))
+        name = schedule_name(run.steps) + (f"_{nodes}x{gpus}gpu" if shape else "")
+        groups.setdefault(name, (tuple(run.steps), nodes, gpus, []))[3].append(run.run_id)
     return sorted(groups.items())
 
 

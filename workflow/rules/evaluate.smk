@@ -6,6 +6,8 @@
 # On a cluster all of these jobs of one checkpoint and protocol form one Snakemake group, i.e. one
 # Slurm allocation (common.smk eval_group). Each file stays its own job inside the group: a failed
 # cell fails alone and its rerun redoes only it.
+# Snakemake times the generate, grade and diagnostics jobs (`benchmark:`, logs/benchmarks/<stage>/...tsv:
+# wall seconds, max RSS, CPU time), the measured cost of each cell beside the cost estimate's model.
 # Generation resumes after a kill: it appends to a `.partial` file next to its output (not a
 # declared output, so Snakemake keeps it when a job fails) and renames it when complete.
 
@@ -41,6 +43,8 @@ for _p in PLAN.protocols():
             eval_group(_p)
         log:
             f"logs/generate/{_p}/{{subject}}/step_{{step}}.log",
+        benchmark:
+            f"logs/benchmarks/generate/{_p}/{{subject}}/step_{{step}}.tsv"
         conda:
             "../../envs/eval.yaml"
         script:
@@ -71,6 +75,8 @@ for _p in PLAN.protocols():
             eval_group(_p)
         log:
             f"logs/diagnostics/{_p}/{{subject}}/step_{{step}}.log",
+        benchmark:
+            f"logs/benchmarks/diagnostics/{_p}/{{subject}}/step_{{step}}.tsv"
         conda:
             "../../envs/eval.yaml"
         script:
@@ -97,6 +103,8 @@ rule grade:
         eval_group()
     log:
         "logs/grade/{protocol}/{subject}/step_{step}/{benchmark}.log",
+    benchmark:
+        "logs/benchmarks/grade/{protocol}/{subject}/step_{step}/{benchmark}.tsv"
     conda:
         "../../envs/eval.yaml"
     script:
