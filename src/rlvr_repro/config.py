@@ -46,11 +46,14 @@ def load_config(*extra: str | Path) -> dict:
 def generated_schemas() -> dict[str, dict]:
     """The section schemas derived from the code's registries (no file to regenerate by hand):
     ``methods.schema.yaml`` from the estimator registry (rlvr_repro.advantages.registry),
-    ``train.schema.yaml`` from the train-key table (rlvr_repro.train.keys)."""
+    ``train.schema.yaml`` from the train-key table (rlvr_repro.train.keys), ``loaders.schema.yaml``
+    from the benchmark loaders (rlvr_repro.data.benchmarks.LOADERS)."""
     from rlvr_repro.advantages import methods_schema
+    from rlvr_repro.data.benchmarks import loader_schema
     from rlvr_repro.train.keys import train_schema
 
-    return {"methods.schema.yaml": methods_schema(), "train.schema.yaml": train_schema()}
+    return {"methods.schema.yaml": methods_schema(), "train.schema.yaml": train_schema(),
+            "loaders.schema.yaml": loader_schema()}
 
 
 @functools.lru_cache(maxsize=None)
@@ -117,11 +120,22 @@ def method_param_errors(config: dict) -> list[str]:
     return errors
 
 
+def fixture_errors(config: dict) -> list[str]:
+    """A source that reads a generated local fixture no generator writes (rlvr_repro.data.fixtures)."""
+    from rlvr_repro.data.fixtures import fixtures_named_by
+
+    try:
+        fixtures_named_by(config)
+    except ValueError as exc:
+        return [str(exc)]
+    return []
+
+
 def validate_config(config: dict, schema_dir: Path = SCHEMA_DIR) -> Plan:
     """Validate ``config`` and return its :class:`Plan`; raise :class:`ConfigError` listing every problem."""
     errors = schema_errors(config, schema_dir)
     if not errors:
-        errors = method_param_errors(config)
+        errors = method_param_errors(config) + fixture_errors(config)
     if errors:
         raise ConfigError("invalid config:\n  " + "\n  ".join(errors))
     return Plan(config)

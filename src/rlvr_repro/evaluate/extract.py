@@ -28,20 +28,15 @@ from rlvr_repro import latex
 from rlvr_repro.answer_forms import (DEGREE_RE, MAX_DIGITS, drop_dollars, drop_thousands,
                                      exact_number, format_number, is_thousands_number,
                                      strip_presentation, unwrap_text)
+from rlvr_repro.data.benchmarks import LOADERS
 
+# Every answer format (benchmark loader) declares its mode (rlvr_repro.data.benchmarks.LOADERS);
+# the other names are data sources and aliases that are not loaders.
 BENCHMARK_MODES: dict[str, str] = {
-    "math500": "math",
-    "math": "math",
+    **{name: loader.mode for name, loader in LOADERS.items()},
     "generic": "math",
-    "aime24": "integer",
-    "aime25": "integer",
-    "amc23": "numeric",
-    "gsm8k": "numeric",
     "arith": "numeric",
-    "olympiadbench": "olympiad",
-    "minerva": "minerva",
     "minerva_math": "minerva",
-    "mmlu_stem": "choice",
 }
 MODES = ("math", "integer", "numeric", "minerva", "olympiad", "choice")
 CHOICE_LETTERS = "ABCDEFGHIJ"
