@@ -199,6 +199,11 @@ class Plan:
                     out.append(b)
         return out
 
+    def benchmark_format(self, benchmark: str) -> str:
+        """The answer format (loader, hence grading mode) of a configured benchmark: its ``loader``, or
+        its own name (the config schema requires a loader for names that are not one)."""
+        return self.config["benchmarks"][benchmark].get("loader", benchmark)
+
     def datasets(self) -> list[str]:
         return sorted({r.dataset for r in self.runs.values()})
 

@@ -93,7 +93,7 @@ rule grade:
         protocol=_alternation(PLAN.protocols()),
     params:
         # the loader names the benchmark's format (a local `math500`-shaped file grades like MATH-500)
-        grader=lambda w: config["benchmarks"][w.benchmark].get("loader", w.benchmark),
+        grader=lambda w: PLAN.benchmark_format(w.benchmark),
         workers=EVAL.get("grade_workers", 2),
         timeout=EVAL.get("grade_timeout_s", 5.0),
     threads: nthreads("grade", 2)
