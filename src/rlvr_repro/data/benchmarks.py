@@ -4,7 +4,7 @@
     unit, benchmark, source, source_revision
 
 One loader per benchmark understands both the Hugging Face schema and the Qwen2.5-Math harness
-files (``../shared/benchmarks``), and fixes each source's known defects (notes §3, SOURCES.md):
+files, and fixes each source's known defects (docs/data-sources.md):
 
   math500   ``answer``; integer ``level``; ``subject``; ``unique_id``
   math      full MATH test (5,000; LENS reports Levels 4-5): answer = last balanced \\boxed{} of

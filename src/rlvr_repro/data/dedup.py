@@ -1,6 +1,6 @@
 """Near-duplicate removal and test-set decontamination with MinHash-LSH (datasketch).
 
-Contract (DESIGN.md §4):
+Contract (docs/CONTRACTS.md "Near-duplicates"):
     dedup(texts, threshold=0.8, num_perm=128, seed=0) -> list[int]        indices kept, first wins
     contaminated(texts, reference_texts, threshold=0.8, num_perm=128) -> list[bool]
 

@@ -1,6 +1,6 @@
 """Grading: is a model response's final answer equivalent to the gold answer?
 
-Public contract (DESIGN.md): :func:`grade` ``(response, gold, benchmark) -> bool`` never hangs.
+Public contract (docs/CONTRACTS.md): :func:`grade` ``(response, gold, benchmark) -> bool`` never hangs.
 The batch form :func:`grade_many` is what evaluation and the training reward use:
 
 1. extract each response's answer and normalise each gold in the parent (pure string work,
@@ -118,7 +118,7 @@ def grade_many(items: Iterable[tuple[str, object]], benchmark: str | None, *, wo
 
 
 def grade(response: str, gold, benchmark: str, *, timeout: float = DEFAULT_TIMEOUT_S) -> bool:
-    """True when the response's final answer is equivalent to ``gold`` (DESIGN.md contract).
+    """True when the response's final answer is equivalent to ``gold`` (docs/CONTRACTS.md contract).
 
     Returns within about ``timeout`` seconds whatever the input: slow comparisons run in a
     worker process that is killed at the deadline (a timeout counts as incorrect).

@@ -11,7 +11,7 @@ batch size, Ulysses, FSDP offload; derived from model size and sequence length u
 reads back or owns (run length, checkpoint cadence, cluster shape, paths, the estimator) cannot be set
 there: ``OWNED_KEYS`` names the train key (or the part of the config) that sets each.
 
-The footguns of shared/notes/verl-0.9.1-integration.md are handled here, once:
+The footguns of verl 0.9.1 (docs/verl-0.9.1.md) are handled here, once:
   * clip_ratio_low/high are always explicit (they default to 0.2 and override actor.clip_ratio);
   * rewards use the 0.9.x ``reward.*`` keys (the legacy top-level keys are silently ignored by 0.9.x);
   * an estimator that needs pi_ref without a KL term gets a reference policy via use_kl_loss=True with
