@@ -25,10 +25,6 @@ A protocol (``config/protocols.yaml``, top-level ``protocols:``) is a mapping::
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import yaml
-
 import re
 
 from rlvr_repro.prompts import FAMILIES, TEMPLATES
@@ -182,13 +178,4 @@ def resolve(protocol: dict, benchmark: str, family: str, model: str | None = Non
             "prompt_template": protocol.get("prompt_template") or "default", "seed": int(protocol.get("seed", 0))}
 
 
-def load_protocols(path: str | Path) -> dict[str, dict]:
-    """All protocols of a YAML file with a top-level ``protocols:`` mapping, validated."""
-    with open(path, encoding="utf-8") as fh:
-        doc = yaml.safe_load(fh) or {}
-    if not isinstance(doc, dict) or not isinstance(doc.get("protocols"), dict):
-        raise ProtocolError(f"{path}: expected a top-level 'protocols:' mapping")
-    try:
-        return {name: validate_protocol(name, spec) for name, spec in doc["protocols"].items()}
-    except ProtocolError as exc:
-        raise ProtocolError(f"{path}: {exc}") from None
+
