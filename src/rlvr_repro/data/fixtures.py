@@ -55,12 +55,17 @@ def _solve(op: str, a: int, b: int) -> tuple[str, int, str]:
     return f"What is ${a} {sym} {b}$?", value, f"We compute ${a} {sym} {b} = {value}$."
 
 
+def _solved(rng: random.Random, n: int, span: tuple[int, int]):
+    """``n`` distinct problems of ``span`` as (k, op, problem text, exact answer, worked solution)."""
+    for k, (op, a, b) in enumerate(_problems(rng, n, *span)):
+        yield (k, op, *_solve(op, a, b))
+
+
 def math_train_rows(n: int, seed: int) -> list[dict]:
     """MATH training schema: problem, level ("Level N"), type, solution (with \\boxed{answer})."""
     rng = random.Random(f"math_train/{seed}")
     rows = []
-    for op, a, b in _problems(rng, n, *TRAIN_RANGE):
-        problem, value, work = _solve(op, a, b)
+    for _, op, problem, value, work in _solved(rng, n, TRAIN_RANGE):
         rows.append({"problem": problem, "level": "Level 2" if op in ("*", "x") else "Level 1",
                      "type": "Algebra" if op == "x" else "Prealgebra",
                      "solution": f"{work} The answer is $\\boxed{{{value}}}$."})
@@ -74,8 +79,7 @@ def dapo_rows(n: int, repeats: int, seed: int) -> list[dict]:
 
     rng = random.Random(f"dapo/{seed}")
     base = []
-    for k, (op, a, b) in enumerate(_problems(rng, n, *TRAIN_RANGE)):
-        problem, value, _ = _solve(op, a, b)
+    for k, _, problem, value, _ in _solved(rng, n, TRAIN_RANGE):
         problem = problem.replace("What is", "Calculate the value of").replace("Solve for", "Find")
         base.append({"data_source": "math_dapo",
                      "prompt": [{"content": TEMPLATE_PREFIX + problem + TEMPLATE_SUFFIX, "role": "user"}],
@@ -92,8 +96,7 @@ def openr1_rows(n: int, subset: str, seed: int) -> list[dict]:
     all three outcome buckets occur, and the correctness lists agree with the traces."""
     rng = random.Random(f"openr1/{subset}/{seed}")
     rows = []
-    for k, (op, a, b) in enumerate(_problems(rng, n, *TRAIN_RANGE)):
-        problem, value, work = _solve(op, a, b)
+    for k, op, problem, value, work in _solved(rng, n, TRAIN_RANGE):
         problem = problem.replace("What is", "Evaluate").replace("?", ".").replace("Solve for", "Determine")
         n_gen = rng.randint(2, 4)
         correct = [rng.random() < 0.6 for _ in range(n_gen)]
@@ -114,8 +117,7 @@ def numina_rows(n: int, seed: int) -> list[dict]:
     """NuminaMath-1.5 schema, with some "proof" / "notfound" sentinels and invalid rows to filter."""
     rng = random.Random(f"numina/{seed}")
     rows = []
-    for op, a, b in _problems(rng, n, *TRAIN_RANGE):
-        problem, value, work = _solve(op, a, b)
+    for _, _, problem, value, work in _solved(rng, n, TRAIN_RANGE):
         problem = problem.replace("What is", "Find the value of").replace("Solve for", "Solve for the unknown")
         roll = rng.random()
         answer = "proof" if roll < 0.08 else "notfound" if roll < 0.14 else str(value)
@@ -130,8 +132,7 @@ def math500_rows(n: int, seed: int) -> list[dict]:
     """MATH-500 schema: problem, solution, answer, subject, level (int), unique_id."""
     rng = random.Random(f"math500/{seed}")
     rows = []
-    for k, (op, a, b) in enumerate(_problems(rng, n, *BENCH_RANGE)):
-        problem, value, work = _solve(op, a, b)
+    for k, op, problem, value, work in _solved(rng, n, BENCH_RANGE):
         subject = "Algebra" if op == "x" else "Prealgebra"
         rows.append({"problem": problem, "solution": f"{work} The answer is $\\boxed{{{value}}}$.",
                      "answer": str(value), "subject": subject, "level": 2 if op in ("*", "x") else 1,
@@ -156,8 +157,7 @@ def mmlu_stem_rows(n: int, seed: int) -> list[dict]:
     """MMLU-STEM (Qwen2.5-Math harness) schema: question, type, choices (4), answer (int index)."""
     rng = random.Random(f"mmlu_stem/{seed}")
     rows = []
-    for op, a, b in _problems(rng, n, *BENCH_RANGE):
-        problem, value, _ = _solve(op, a, b)
+    for _, _, problem, value, _ in _solved(rng, n, BENCH_RANGE):
         wrong = rng.sample([v for v in range(max(0, value - 9), value + 10) if v != value], 3)
         choices = [str(v) for v in wrong]
         answer = rng.randrange(4)
