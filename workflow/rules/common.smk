@@ -109,15 +109,16 @@ def _source_inputs(kind, name):
 
 def _tokenizer_model(name):
     """A dataset param `tokenizer` naming a configured model uses that model's prepared directory."""
-    tok = ((config["datasets"][name].get("params") or {}).get("tokenizer"))
+    tok = (config["datasets"][name].get("params") or {}).get("tokenizer")
     return tok if tok in config["models"] else None
 
 
 def dataset_inputs(wildcards):
     inputs = _source_inputs("datasets", wildcards.dataset)
     # the dataset's own reference set (datasets.<d>.decontaminate_against), not the active protocols'
-    inputs.update({f"decontam_{b}": f"results/benchmarks/{b}.jsonl"
-                   for b in PLAN.decontamination_set(wildcards.dataset)})
+    inputs.update(
+        {f"decontam_{b}": f"results/benchmarks/{b}.jsonl" for b in PLAN.decontamination_set(wildcards.dataset)}
+    )
     tok = _tokenizer_model(wildcards.dataset)
     if tok:
         inputs["tokenizer_model"] = PLAN.model_record(tok)
@@ -195,8 +196,11 @@ def metrics_inputs(wildcards):
     """A cell's grades; a trained checkpoint's cell also reads the base model's grades of the same
     benchmark, for the paired lift (rlvr_repro.evaluate.metrics.paired_lift)."""
     cell = f"results/eval/{wildcards.protocol}/{wildcards.subject}/step_{wildcards.step}/{wildcards.benchmark}"
-    inputs = {"grades": f"{cell}/grades.jsonl", "generations": f"{cell}/generations.jsonl",
-              "benchmark": f"results/benchmarks/{wildcards.benchmark}.jsonl"}
+    inputs = {
+        "grades": f"{cell}/grades.jsonl",
+        "generations": f"{cell}/generations.jsonl",
+        "benchmark": f"results/benchmarks/{wildcards.benchmark}.jsonl",
+    }
     if not wildcards.subject.startswith(BASE_PREFIX):
         base = BASE_PREFIX + PLAN.subject_model(wildcards.subject)
         inputs["base_grades"] = f"results/eval/{wildcards.protocol}/{base}/step_0/{wildcards.benchmark}/grades.jsonl"

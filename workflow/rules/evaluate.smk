@@ -50,7 +50,6 @@ for _p in PLAN.protocols():
         script:
             "../../scripts/generate.py"
 
-
     rule:
         """EGPO §4.4 entropy proxy of correct vs incorrect responses (+ histogram), EGPO Table 3 AUCs
         for <think> models, and for trained checkpoints ACE §5.3's confidence shift of incorrect
