@@ -15,7 +15,7 @@ import torch
 from tqdm import tqdm
 
 from rlvr_repro.io import read_jsonl
-from rlvr_repro.shared_prompts import forward_tail_logits
+from rlvr_repro.prefix_cache import forward_tail_logits
 
 
 def _encode_row(tokenizer, row: dict, eos: int) -> tuple[list[int], list[list[int]]]:
@@ -31,7 +31,7 @@ def _encode_row(tokenizer, row: dict, eos: int) -> tuple[list[int], list[list[in
 
 def _score_chunk(model, chunk: list[tuple[list[int], list[list[int]]]], pad: int) -> list[list[float | None]]:
     """Mean log-prob of every response of several problems in one forward: prompts left-padded and
-    prefilled once per problem (:mod:`rlvr_repro.shared_prompts`), responses right-padded, and the
+    prefilled once per problem (:mod:`rlvr_repro.prefix_cache`), responses right-padded, and the
     vocabulary softmax taken only at the positions that predict response tokens."""
     prompts = [p for p, rs in chunk for _ in rs]
     responses = [r for _, rs in chunk for r in rs]
