@@ -21,7 +21,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from rlvr_repro.data.arith_task import arith_task_rows
-from rlvr_repro.data.io import write_parquet
+from rlvr_repro.data.builder_io import write_parquet
 from rlvr_repro.io import write_jsonl
 
 DEFAULT_SIZES = {"math_train": 200, "dapo": 120, "dapo_repeats": 3, "openr1_default": 120,
