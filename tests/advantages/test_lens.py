@@ -111,7 +111,7 @@ def _lens_rows(groups):
 
 def _r_tilde(b, d_imp):
     from rlvr_repro.advantages.lens import lens_calibrated_rewards
-    from rlvr_repro.advantages.rollouts import Rollouts
+    from rlvr_repro.advantages.batch import Rollouts
 
     return lens_calibrated_rewards(Rollouts.build(**b), d_imp).tolist()
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 from rlvr_repro.lazy import lazy_module
 
 from .registry import ESTIMATORS, PARAMS, REQUIRES, Param, discover, methods_schema, register, validate_params
-from .rollouts import CORRECT_THRESHOLD, Rollouts
+from .batch import CORRECT_THRESHOLD, Rollouts
 
 torch = lazy_module("torch")
 discover()

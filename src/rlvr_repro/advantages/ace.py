@@ -10,7 +10,7 @@ from rlvr_repro.lazy import lazy_module
 
 from .grpo import EPS, GRPO_EPS, grpo_scalars
 from .registry import Param, register
-from .rollouts import Rollouts
+from .batch import Rollouts
 
 torch = lazy_module("torch")
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from rlvr_repro.lazy import lazy_module
 
-from .rollouts import Rollouts
+from .batch import Rollouts
 
 torch = lazy_module("torch")
 

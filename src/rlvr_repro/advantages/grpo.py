@@ -11,7 +11,7 @@ from rlvr_repro.lazy import lazy_module
 
 from .groups import Groups
 from .registry import Param, register
-from .rollouts import Rollouts
+from .batch import Rollouts
 
 torch = lazy_module("torch")
 
