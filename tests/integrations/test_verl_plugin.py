@@ -15,7 +15,7 @@ pytest.importorskip("transfer_queue", reason="verl's v1 trainer needs the Transf
 
 from integrations.verl_batches import make_dataproto, our_inputs  # noqa: E402
 from rlvr_repro.advantages import ESTIMATORS, compute_advantages  # noqa: E402
-from rlvr_repro.advantages.diagnostics import training_diagnostics  # noqa: E402
+from rlvr_repro.advantages.batch_stats import training_diagnostics  # noqa: E402
 from rlvr_repro.integrations.verl import plugin  # noqa: E402
 from rlvr_repro.integrations.verl.check import compose  # noqa: E402
 from verl.trainer.ppo import core_algos, ray_trainer  # noqa: E402

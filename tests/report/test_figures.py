@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from rlvr_repro.evaluate.diagnostics import roc_auc
+from rlvr_repro.evaluate.confidence import roc_auc
 from rlvr_repro.report.diag_tables import diag_table_targets, write_diag_tables
 from rlvr_repro.report.figures import FigureInputs, figure_targets, write_figures
 from rlvr_repro.report.figures.common import ema

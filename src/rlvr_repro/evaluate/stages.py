@@ -16,8 +16,8 @@ import json
 from pathlib import Path
 from typing import Sequence
 
-from rlvr_repro.evaluate.diagnostics import _paired  # noqa: I001 - one pairing rule for both modules
-from rlvr_repro.evaluate.diagnostics import (
+from rlvr_repro.evaluate.confidence import _paired  # noqa: I001 - one pairing rule for both modules
+from rlvr_repro.evaluate.confidence import (
     confidence_shift, entropy_by_correctness, plot_entropy_distributions, sample_table, think_answer_auc)
 from rlvr_repro.evaluate.generate import generate_benchmarks
 from rlvr_repro.evaluate.grading import DEFAULT_TIMEOUT_S, grade_generations

@@ -2,7 +2,7 @@
 metrics.json, so they are not ``tables.yaml`` specs): ``results/tables/{paper}/{name}.{md,tex,csv}``.
 
 * asymgrpo/table1 -- AsymGRPO Table 1: kappa_B x 10^3, the mean over training steps 1-20 of the
-  per-step ``diag/asym_kappa`` (rlvr_repro.advantages.diagnostics.asym_kappa, App. E), per model.
+  per-step ``diag/asym_kappa`` (rlvr_repro.advantages.batch_stats.asym_kappa, App. E), per model.
   The paper does not say which run it measured; Prop. 1's reference point is REINFORCE, so we read
   the model's REINFORCE run (``reinforce``, else ``asym_reinforce``) and, where a model has none
   (Qwen2.5-7B trains only GRPO and AsymGRPO), its GRPO run. The table names the run it read.
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from rlvr_repro.evaluate.diagnostics import roc_auc
+from rlvr_repro.evaluate.confidence import roc_auc
 from rlvr_repro.io import write_text
 from rlvr_repro.report.figures.egpo import pooled
 from rlvr_repro.report.figures.inputs import FigureInputs

@@ -6,7 +6,7 @@ Fig. 4 early-training entropy.
 * fig3: §5.3's overconfident-error fraction and mean overconfidence magnitude of the incorrect
   rollouts against step, GRPO vs ACE-GRPO on the two Qwen models, from the ``diagnostics.json`` cells
   of protocol ``ace_analysis`` (held-out prompts, 32 rollouts, every 25 steps; confidence shift
-  against the initial policy, rlvr_repro.evaluate.diagnostics.confidence_shift). Not the 8 training
+  against the initial policy, rlvr_repro.evaluate.confidence.confidence_shift). Not the 8 training
   rollouts (those are ``diag/ace_overconfident_error_frac`` in the training log).
 * fig4: token-level policy entropy over the first 20 steps, GRPO vs ACE-GRPO (the training log's
   canonical ``entropy``: verl's actor entropy, or the local NLL proxy), per model. ACE measures it on

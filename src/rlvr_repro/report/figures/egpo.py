@@ -2,7 +2,7 @@
 entropy, and App. A.4's Figs. 6-9 (KDE densities; answer length vs answer entropy).
 
 All come from the per-sample columns of the ``diagnostics.json`` cells of protocol ``egpo``
-(rlvr_repro.evaluate.diagnostics.sample_table), pooled over the protocol's benchmarks:
+(rlvr_repro.evaluate.confidence.sample_table), pooled over the protocol's benchmarks:
 
 * fig3: histogram densities of the entropy proxy (mean NLL of the sampled tokens, Eq. 5) for
   correct and incorrect rollouts, one panel per method (the base model and each trained method at
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rlvr_repro.evaluate.diagnostics import roc_auc, roc_curve
+from rlvr_repro.evaluate.confidence import roc_auc, roc_curve
 
 from .common import Drawn, empty, finish, new_figure
 from .inputs import FigureInputs

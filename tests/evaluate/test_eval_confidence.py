@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from rlvr_repro.evaluate.diagnostics import (
+from rlvr_repro.evaluate.confidence import (
     confidence_shift, entropy_by_correctness, plot_entropy_distributions, roc_auc, think_answer_auc)
 from rlvr_repro.evaluate.rescoring import score_logprobs
 
@@ -117,7 +117,7 @@ def test_scoring_the_generating_model_reproduces_its_mean_nll(smol_model_dir, tm
 
 
 def test_roc_curve_area_is_the_auc_and_sample_table_keeps_every_sample():
-    from rlvr_repro.evaluate.diagnostics import roc_auc, roc_curve, sample_table
+    from rlvr_repro.evaluate.confidence import roc_auc, roc_curve, sample_table
 
     scores, wrong = [0.9, 0.8, 0.8, 0.3, 0.1, 0.5], [True, False, True, False, False, True]
     fpr, tpr = roc_curve(scores, wrong)
