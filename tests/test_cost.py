@@ -147,3 +147,15 @@ def test_cli_on_the_default_config(tmp_path):
     # every job is local, submitted alone, or one of the jobs a group submission holds
     assert sub["submissions"] == sum(by_rule.values()) and sub["jobs"] > sub["submissions"] + sub["local"]
     assert "Slurm submissions by rule" in proc.stdout and "qwen3_4b-math_train-asym_reinforce_entreg_qwen3-s0" in proc.stdout
+
+
+def test_a_reference_policy_is_costed_for_an_estimator_that_reads_ref_log_probs(plan):
+    import dataclasses
+
+    from rlvr_repro.cost.summary import _has_ref
+
+    ace = next(r for r in plan.runs.values() if plan.config["methods"][r.method]["estimator"] == "ace")
+    grpo = next(r for r in plan.runs.values() if r.method == "grpo")
+    ace = dataclasses.replace(ace, train={**ace.train, "need_ref": False, "use_kl_loss": False})
+    grpo = dataclasses.replace(grpo, train={**grpo.train, "use_kl_loss": False})
+    assert _has_ref(plan, ace) and not _has_ref(plan, grpo)

@@ -71,6 +71,29 @@ def test_footguns_are_encoded():
     assert egpo["+algorithm.rlvr.nsr_uniform"] == "true" and egpo["+algorithm.rlvr.w_min"] == "0.5"
 
 
+def test_an_estimator_that_reads_ref_log_probs_gets_a_reference_policy_without_asking():
+    """REQUIRES, not the preset's need_ref, decides: ACE without need_ref and without KL still gets a
+    reference policy (use_kl_loss with a zero coefficient); GRPO with the same train keys gets none."""
+    spec = paper_spec("ace_grpo")
+    spec["train"] = {**spec["train"], "need_ref": False, "use_kl_loss": False}
+    ace = as_dict(build_overrides(spec, reward_path="/r.py"))
+    assert ace["actor_rollout_ref.actor.use_kl_loss"] == "true" and ace["actor_rollout_ref.actor.kl_loss_coef"] == "0.0"
+    grpo = as_dict(build_overrides({**spec, "method": {"name": "grpo", "estimator": "grpo", "params": {}}},
+                                   reward_path="/r.py"))
+    assert grpo["actor_rollout_ref.actor.use_kl_loss"] == "false"
+
+
+def test_train_keys_left_out_take_the_tables_defaults():
+    spec = paper_spec("grpo")
+    for key in ("clip_ratio_c", "kl_loss_type", "ppo_mini_batch_size", "weight_decay"):
+        spec["train"].pop(key)
+    got = as_dict(build_overrides(spec, reward_path="/r.py"))
+    assert got["actor_rollout_ref.actor.clip_ratio_c"] == "3.0" and got["actor_rollout_ref.actor.kl_loss_type"] == "low_var_kl"
+    assert got["actor_rollout_ref.actor.optim.weight_decay"] == "0.01"
+    # ppo_mini_batch_size null = prompts_per_step (fully on-policy), as in the local trainer
+    assert got["actor_rollout_ref.actor.ppo_mini_batch_size"] == got["data.train_batch_size"]
+
+
 def test_bad_specs_fail_with_names():
     spec = paper_spec("grpo")
     with pytest.raises(KeyError, match=r"unknown train key\(s\) \['clip_high'\]"):
