@@ -216,6 +216,15 @@ def _default_text(k: TrainKey) -> str:
     return f"`{value}`" + (" (config: required)" if k.required else "")
 
 
+def _values_text(k: TrainKey) -> str:
+    b = dict(k.bounds)
+    if "enum" in b:
+        return ", ".join(f"`{v}`" for v in b["enum"])
+    parts = [f"{op} {b[key]}" for key, op in (("minimum", ">="), ("exclusiveMinimum", ">"), ("maximum", "<="),
+                                              ("exclusiveMaximum", "<")) if key in b]
+    return ", ".join(parts) or "-"
+
+
 def _verl_text(k: TrainKey) -> str:
     text = k.verl_doc or (k.verl.replace(A, "") if k.verl else "")
     return text or "-"
@@ -223,11 +232,12 @@ def _verl_text(k: TrainKey) -> str:
 
 def render_markdown() -> str:
     """config/train_keys.md: the table, then what the pipeline does with the verl passthrough."""
-    head = "| key | type | default | meaning | set in | local backend | verl key |\n|---|---|---|---|---|---|---|\n"
+    head = ("| key | type | values | default | meaning | set in | local backend | verl key |\n"
+            "|---|---|---|---|---|---|---|---|\n")
 
     def row(k: TrainKey) -> str:
         kind = k.kind + (" or null" if k.nullable else "")
-        return (f"| {k.name} | {kind} | {_default_text(k)} | {k.doc} | "
+        return (f"| {k.name} | {kind} | {_values_text(k)} | {_default_text(k)} | {k.doc} | "
                 f"{'top-level `train` only' if k.layer == 'global' else 'any level'} | "
                 f"{'yes' if k.local else '-'} | {_verl_text(k)} |\n")
 
