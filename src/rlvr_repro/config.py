@@ -8,7 +8,9 @@ Two layers:
      (:class:`rlvr_repro.plan.Plan` raises those).
 
 Section schemas that follow from the code (the methods schema from the estimator registry, the
-train schema from the train-key table) are generated here at start-up (:func:`generated_schemas`), never kept as files.
+train schema from the train-key table, the benchmark loaders) are generated here at start-up
+(:func:`generated_schemas`), never kept as files; ``python -m rlvr_repro.config train.schema.yaml``
+prints one.
 
 Errors are collected and reported together, each as ``<key.path>: <problem>``, so a user fixes a
 config in one round instead of one error per Snakemake start.
@@ -139,3 +141,12 @@ def validate_config(config: dict, schema_dir: Path = SCHEMA_DIR) -> Plan:
     if errors:
         raise ConfigError("invalid config:\n  " + "\n  ".join(errors))
     return Plan(config)
+
+
+if __name__ == "__main__":  # python -m rlvr_repro.config train.schema.yaml: print a generated schema
+    import sys
+
+    generated = generated_schemas()
+    if len(sys.argv) != 2 or sys.argv[1] not in generated:
+        sys.exit(f"usage: python -m rlvr_repro.config {{{'|'.join(generated)}}}")
+    print(yaml.safe_dump(generated[sys.argv[1]], sort_keys=False, width=110), end="")

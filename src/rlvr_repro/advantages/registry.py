@@ -18,7 +18,7 @@ pipeline knows about estimators is derived from these declarations:
 estimator and no list is edited. The modules reach torch lazily (:mod:`rlvr_repro.lazy`): reading the
 declarations, as the workflow does when it plans the DAG, does not import torch.
 
-    python -m rlvr_repro.advantages.registry     print the generated methods schema
+    python -m rlvr_repro.config methods.schema.yaml     print the generated methods schema
 """
 
 from __future__ import annotations
@@ -194,11 +194,3 @@ def methods_schema() -> dict[str, Any]:
         "propertyNames": {"pattern": "^[a-z0-9_]+$"},
         "additionalProperties": preset,
     }
-
-
-if __name__ == "__main__":
-    import yaml
-
-    from rlvr_repro import advantages  # the package's registry (this file runs as __main__, a copy)
-
-    print(yaml.safe_dump(advantages.methods_schema(), sort_keys=False, width=110), end="")
