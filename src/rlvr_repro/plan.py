@@ -31,6 +31,7 @@ import re
 from dataclasses import dataclass, field
 
 from rlvr_repro.models import params_billions
+from rlvr_repro.train.keys import TRAIN_KEYS
 
 RESULTS = "results"
 BASE_PREFIX = "base-"
@@ -77,8 +78,9 @@ class Run:
         return checkpoint_steps(self.train)
 
 
-# Mapping-valued train keys merged key by key across the levels (every other key is replaced).
-MERGED_TRAIN_KEYS = ("verl_overrides",)
+# Mapping-valued train keys (the table's kind "mapping": verl_overrides) merge key by key across the
+# levels; every other key is replaced.
+MERGED_TRAIN_KEYS = tuple(k.name for k in TRAIN_KEYS if k.kind == "mapping")
 
 
 def _merged_train(config: dict, exp_name: str, exp: dict, model: str, method: str) -> dict:
