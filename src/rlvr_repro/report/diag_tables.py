@@ -73,9 +73,13 @@ def kappa_rows(inp: FigureInputs) -> list[dict]:
     return rows
 
 
-def auc_rows(inp: FigureInputs) -> list[dict]:
+def _auc(scores, positive):
     from rlvr_repro.evaluate.diagnostics import roc_auc  # lazy: planning the DAG needs no torch
 
+    return roc_auc(scores, positive)
+
+
+def auc_rows(inp: FigureInputs) -> list[dict]:
     refs = inp.references.get("egpo/table3")
     rows = []
     for model in ("r1_distill_qwen_1_5b", "r1_distill_qwen_7b"):
@@ -84,7 +88,7 @@ def auc_rows(inp: FigureInputs) -> list[dict]:
         row = {"model": inp.model(model), "problems": sample.problems, "n": sample.n, "no split": sample.no_split}
         for key, quantity, short in (("nll_think", "auc_thinking_entropy", "TE"),
                                      ("nll_answer", "auc_answer_entropy", "AE")):
-            ours = roc_auc(s[key], ~s["correct"]) if s else None
+            ours = _auc(s[key], ~s["correct"]) if s else None
             ref = _paper(refs, model=model, quantity=quantity)
             paper = None if ref is None else ref.value
             row.update({f"{short} ours": ours, f"{short} paper": paper,

@@ -149,7 +149,7 @@ def fig3(inp: FigureInputs) -> Drawn:
                     continue
                 dens, edges = np.histogram(h[sel], bins=bins, density=True)
                 centers = (edges[:-1] + edges[1:]) / 2
-                ax.bar(centers, dens, width=edges[1] - edges[0], alpha=0.45, color=color, label=f"{label} (n={sel.sum()})")
+                ax.stairs(dens, edges, fill=True, alpha=0.45, color=color, label=f"{label} (n={sel.sum()})")
                 means[label] = float(h[sel].mean())
                 ax.axvline(means[label], color=color, linestyle="--", linewidth=1)
                 drawn.add(panel, centers, dens, model=model, method=method, series=f"density {label}", source=SOURCE)
@@ -171,8 +171,6 @@ def _no_sample(drawn: Drawn, ax, panel: str, model: str) -> None:
 
 
 def fig5(inp: FigureInputs) -> Drawn:
-    from rlvr_repro.evaluate.diagnostics import roc_auc, roc_curve  # lazy: planning the DAG needs no torch
-
     drawn, axes = new_figure(1, len(R1), "EGPO Fig. 5: ROC for incorrectness, thinking vs answer entropy (base)")
     for c, model in enumerate(R1):
         ax = axes[0, c]
@@ -181,6 +179,8 @@ def fig5(inp: FigureInputs) -> Drawn:
         if not sample.cols:
             _no_sample(drawn, ax, model, model)
             continue
+        from rlvr_repro.evaluate.diagnostics import roc_auc, roc_curve  # lazy: planning the DAG needs no torch
+
         s = sample.cols
         for key, label in (THINK, ANSWER):
             fpr, tpr = roc_curve(s[key], ~s["correct"])
