@@ -170,31 +170,41 @@ def _no_sample(drawn: Drawn, ax, panel: str, model: str) -> None:
                   why="egpo diagnostics of the base R1-Distill model")
 
 
-def fig5(inp: FigureInputs) -> Drawn:
-    drawn, axes = new_figure(1, len(R1), "EGPO Fig. 5: ROC for incorrectness, thinking vs answer entropy (base)")
-    for c, model in enumerate(R1):
-        ax = axes[0, c]
-        sample = think_sample(inp, model)
-        ax.set_title(f"({'ab'[c]}) {inp.model(model)}\n{sample.caption()}", fontsize=7)
-        if not sample.cols:
-            _no_sample(drawn, ax, model, model)
-            continue
-        from rlvr_repro.evaluate.diagnostics import roc_auc, roc_curve  # lazy: planning the DAG needs no torch
-
-        s = sample.cols
-        for key, label in (THINK, ANSWER):
-            fpr, tpr = roc_curve(s[key], ~s["correct"])
-            if not fpr:
+def _r1_panels(title: str, draw):
+    """One panel per R1-Distill model on its base sample (:func:`think_sample`); ``draw(drawn, ax, model,
+    sample)`` fills a panel that has data, a panel without names what it lacks."""
+    def build(inp: FigureInputs) -> Drawn:
+        drawn, axes = new_figure(1, len(R1), title)
+        for c, model in enumerate(R1):
+            ax = axes[0, c]
+            sample = think_sample(inp, model)
+            ax.set_title(f"({'ab'[c]}) {inp.model(model)}\n{sample.caption()}", fontsize=7)
+            if not sample.cols:
+                _no_sample(drawn, ax, model, model)
                 continue
-            auc = roc_auc(s[key], ~s["correct"])
-            ax.plot(fpr, tpr, label=f"{label} (AUC {auc:.3f})")
-            drawn.add(model, fpr, tpr, model=model, method="base", series=f"roc {key}", n_runs=sample.n,
-                      source=SOURCE)
-        ax.plot([0, 1], [0, 1], ":", color="gray", linewidth=1)
-        ax.set_xlabel("false positive rate", fontsize=8)
-        ax.set_ylabel("true positive rate", fontsize=8)
-        finish(ax)
-    return drawn
+            draw(drawn, ax, model, sample)
+            finish(ax)
+        return drawn
+    return build
+
+
+def _roc(drawn: Drawn, ax, model: str, sample: ThinkSample) -> None:
+    from rlvr_repro.evaluate.diagnostics import roc_auc, roc_curve  # lazy: planning the DAG needs no torch
+
+    s = sample.cols
+    for key, label in (THINK, ANSWER):
+        fpr, tpr = roc_curve(s[key], ~s["correct"])
+        if not fpr:
+            continue
+        auc = roc_auc(s[key], ~s["correct"])
+        ax.plot(fpr, tpr, label=f"{label} (AUC {auc:.3f})")
+        drawn.add(model, fpr, tpr, model=model, method="base", series=f"roc {key}", n_runs=sample.n, source=SOURCE)
+    ax.plot([0, 1], [0, 1], ":", color="gray", linewidth=1)
+    ax.set_xlabel("false positive rate", fontsize=8)
+    ax.set_ylabel("true positive rate", fontsize=8)
+
+
+fig5 = _r1_panels("EGPO Fig. 5: ROC for incorrectness, thinking vs answer entropy (base)", _roc)
 
 
 def kde(values: np.ndarray, grid: np.ndarray) -> np.ndarray:
@@ -253,23 +263,15 @@ def _length_figure(inp: FigureInputs, model: str, number: int) -> Drawn:
     return drawn
 
 
-def fig_a4(inp: FigureInputs) -> Drawn:
-    drawn, axes = new_figure(1, len(R1), "EGPO App. A.4 (ii): thinking vs answer entropy per rollout (base)")
-    for c, model in enumerate(R1):
-        ax = axes[0, c]
-        sample = think_sample(inp, model)
-        ax.set_title(f"{inp.model(model)}\n{sample.caption()}", fontsize=7)
-        if not sample.cols:
-            _no_sample(drawn, ax, model, model)
-            continue
-        _scatter(drawn, ax, model, model, sample.cols, "nll_think", "nll_answer")
-        lim = [min(sample.cols["nll_think"].min(), sample.cols["nll_answer"].min()),
-               max(sample.cols["nll_think"].max(), sample.cols["nll_answer"].max())]
-        ax.plot(lim, lim, ":", color="gray", linewidth=1)
-        ax.set_xlabel("thinking entropy (mean NLL inside <think>)", fontsize=8)
-        ax.set_ylabel("answer entropy (mean NLL after </think>)", fontsize=8)
-        finish(ax)
-    return drawn
+def _think_vs_answer(drawn: Drawn, ax, model: str, sample: ThinkSample) -> None:
+    _scatter(drawn, ax, model, model, sample.cols, "nll_think", "nll_answer")
+    both = np.concatenate([sample.cols["nll_think"], sample.cols["nll_answer"]])
+    ax.plot([both.min(), both.max()], [both.min(), both.max()], ":", color="gray", linewidth=1)
+    ax.set_xlabel("thinking entropy (mean NLL inside <think>)", fontsize=8)
+    ax.set_ylabel("answer entropy (mean NLL after </think>)", fontsize=8)
+
+
+fig_a4 = _r1_panels("EGPO App. A.4 (ii): thinking vs answer entropy per rollout (base)", _think_vs_answer)
 
 
 FIGURES = {
