@@ -97,6 +97,16 @@ MUTATIONS = [
      "draw_series(ax, curve.index, curve.values, color=method_color(str(dataset)),\n                        label=_method_label"),
     ("M35", "the NLL proxy read as entropy", "src/rlvr_repro/report/trainkeys.py",
      '"entropy": ("entropy",),', '"entropy": ("entropy", "entropy_proxy"),'),
+    ("M36", "LENS Fig. 2 drops the x100", FIG + "lens.py",
+     "drawn.curve(ax, panel, curve.index, curve.values * 100.0,", "drawn.curve(ax, panel, curve.index, curve.values,"),
+    ("M37", "EGPO Fig. 3 gap as correct - incorrect", FIG + "egpo.py",
+     'gap = means["incorrect"] - means["correct"]', 'gap = means["correct"] - means["incorrect"]'),
+    ("M38", "AsymGRPO Fig. 2 on Qwen3-4B with the 1.5B's entropy regularisation", FIG + "asymgrpo.py",
+     '"qwen3_4b": ("asym_reinforce", "asym_reinforce_entreg_qwen3",', '"qwen3_4b": ("asym_reinforce", "asym_reinforce_entreg",'),
+    ("M39", "AsymGRPO Table 1 reads the last seed", "src/rlvr_repro/report/diag_tables.py",
+     "run = sorted(sel.run_id.unique())[0]", "run = sorted(sel.run_id.unique())[-1]"),
+    ("M40", "accuracy curves with partly evaluated checkpoints", FIG + "common.py",
+     'per = per[per["count"] == need]["mean"]', 'per = per["mean"]'),
 ]
 
 
