@@ -399,6 +399,48 @@ def test_two_point_curves_are_points_and_one_colour_per_method(world):
     assert seen > 100
 
 
+def _axis(fig, exact: bool = False, **want):
+    """The one axes whose title / ylabel contain (``exact``: are) the given texts."""
+    found = [ax for ax in fig.axes if all(text == getattr(ax, f"get_{what}")() if exact else
+                                          text in getattr(ax, f"get_{what}")() for what, text in want.items())]
+    assert len(found) == 1, want
+    return found[0]
+
+
+def _line(ax, label: str) -> dict:
+    (line,) = [ln for ln in ax.lines if ln.get_label().startswith(label)]
+    return {round(float(x), 6): float(y) for x, y in zip(line.get_xdata(), line.get_ydata())}
+
+
+def test_the_image_labels_each_panel_and_line_with_what_it_plots(world):
+    """The CSV alone cannot see a title or legend on the wrong data: read the image's own axes."""
+    inp, _, _ = world
+    from rlvr_repro.report.figures import ace, asymgrpo, egpo, lens
+
+    ax = _axis(lens.fig5(inp).fig, title="Qwen-2.5-3B-Base · MATH Levels 4-5")
+    assert _line(ax, "LENS")[100] == pytest.approx(35.5) and _line(ax, "GRPO")[0] == pytest.approx(15.0)
+    ax = _axis(lens.fig6(inp).fig, exact=True, title="Llama-3.1-8B-Instruct · MATH")
+    assert _line(ax, "GRPO")[300] == pytest.approx(48.0)
+    ax = _axis(ace.fig3(inp).fig, title="Qwen3-8B-Base", ylabel="overconfident error fraction (%)")
+    assert _line(ax, "GRPO")[50] == pytest.approx(36.0)
+    ax = _axis(ace.fig4(inp).fig, title="Qwen2.5-Math-7B")
+    assert _line(ax, "GRPO")[20] == pytest.approx(0.405) and _line(ax, "ACE-GRPO")[0] == pytest.approx(1.0)
+    ax = _axis(egpo.fig5(inp).fig, title="DeepSeek-R1-Distill-Qwen-7B")
+    (te,) = [ln for ln in ax.lines if ln.get_label().startswith("thinking entropy (AUC 0.714)")]
+    assert list(te.get_ydata()) == pytest.approx([0, 10 / 14, 10 / 14, 1])
+    ax = _axis(egpo.FIGURES["fig8"](inp).fig, title="thinking entropy")
+    assert max(_line(ax, "incorrect").values()) == pytest.approx(3.43, abs=0.05)
+    fig = asymgrpo.fig2(inp).fig
+    ax = _axis(fig, title="Qwen2.5-Math-1.5B", ylabel="(a) policy entropy")
+    assert _line(ax, "Neg-Only Modulation")[10] == pytest.approx(2.2)
+    ax = _axis(fig, title="Qwen3-4B (asymgrpo_appg)", ylabel="EMA 0.7")
+    assert _line(ax, "Pos-Only Modulation")[30] == pytest.approx(26.372)
+    ax = _axis(fig, title="Qwen2.5-Math-1.5B", ylabel="(d) log-prob gain")
+    assert _line(ax, "Pos-Only Modulation")[30] == pytest.approx(0.05)
+    ax = _axis(asymgrpo.fig1(inp).fig, title="(a) successful")
+    assert _line(ax, "β = 0.5 (GRPO)")[0.25] == pytest.approx(S3) and _line(ax, "EntDecrease")[1.0] == pytest.approx(2 * S7 - S3)
+
+
 def test_kappa_table_reads_the_reinforce_run_first_20_steps(world):
     t = pd.read_csv(world[1] / "tables" / "asymgrpo" / "table1.csv")
     # steps 1-20 of seed 0: 1 + step % 3 is 2 (7 steps), 3 (7 steps), 1 (6 steps): 41 / 20 = 2.05 (x 1e-3 x 1e3)
