@@ -107,6 +107,14 @@ MUTATIONS = [
      "run = sorted(sel.run_id.unique())[0]", "run = sorted(sel.run_id.unique())[-1]"),
     ("M40", "accuracy curves with partly evaluated checkpoints", FIG + "common.py",
      'per = per[per["count"] == need]["mean"]', 'per = per["mean"]'),
+    ("M41", "EGPO thinking and answer entropy labels swapped", FIG + "egpo.py",
+     'THINK, ANSWER = ("nll_think", "thinking entropy"), ("nll_answer", "answer entropy")',
+     'THINK, ANSWER = ("nll_think", "answer entropy"), ("nll_answer", "thinking entropy")'),
+    ("M42", "ACE Fig. 3 panels' y labels swapped", FIG + "ace.py",
+     'panels = (("oef", "overconfident error fraction (%)", 100.0),\n              ("mean_overconfidence", "mean overconfidence magnitude", 1.0))',
+     'panels = (("oef", "mean overconfidence magnitude", 100.0),\n              ("mean_overconfidence", "overconfident error fraction (%)", 1.0))'),
+    ("M43", "LENS Figs. 5/6 legend names GRPO and LENS swapped", FIG + "lens.py",
+     'label=f"{inp.method(method)} ({n} run', 'label=f"{inp.method({"grpo": "lens", "lens": "grpo"}[method])} ({n} run'),
 ]
 
 
