@@ -1,8 +1,9 @@
 """ACE figures: Fig. 2 Pass@k curves, Fig. 3 overconfidence over training, Fig. 4 early-training entropy.
 
-* fig2 (§5.2): Pass@k against k per model (rows: the three models of Tables 1-2) on MATH-500 and
-  AIME 2025 (protocol ``ace``), every method at its run's last evaluated step on that benchmark,
-  seeds averaged, in %; the base model dashed.
+* fig2 (§5.2): Pass@k against k on MATH-500 and AIME 2025 (protocol ``ace``), every method at its
+  run's last evaluated step on that benchmark, seeds averaged, in %; the base model dashed. The paper
+  introduces Fig. 2 with the Qwen2.5-Math-7B findings (first row); the rows below are the same plot
+  for the other two models of Tables 1-2.
 * fig3 (§5.3): the overconfident-error fraction (%) and the mean overconfidence magnitude of the
   incorrect rollouts against step, GRPO vs ACE-GRPO on the two Qwen models (footnote 1 omits Llama),
   from the ``confidence_shift`` of the ``diagnostics.json`` cells of protocol ``ace_analysis``
