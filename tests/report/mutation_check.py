@@ -114,7 +114,7 @@ MUTATIONS = [
      'panels = (("oef", "overconfident error fraction (%)", 100.0),\n              ("mean_overconfidence", "mean overconfidence magnitude", 1.0))',
      'panels = (("oef", "mean overconfidence magnitude", 100.0),\n              ("mean_overconfidence", "overconfident error fraction (%)", 1.0))'),
     ("M43", "LENS Figs. 5/6 legend names GRPO and LENS swapped", FIG + "lens.py",
-     'label=f"{inp.method(method)} ({n} run', 'label=f"{inp.method({"grpo": "lens", "lens": "grpo"}[method])} ({n} run'),
+     'label=f"{inp.method(method)} ({n} run', """label=f"{inp.method({'grpo': 'lens', 'lens': 'grpo'}[method])} ({n} run"""),
 ]
 
 
