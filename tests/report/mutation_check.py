@@ -132,8 +132,11 @@ def run(mutation) -> tuple[str, str]:
     finally:
         path.write_text(text, encoding="utf-8")
     failed = re.findall(r"^(?:FAILED|ERROR) (\S+)", proc.stdout, re.M)
-    return mid, (f"caught by {failed[0]}" if proc.returncode and failed else
-                 "NOT CAUGHT" if proc.returncode == 0 else f"pytest exit {proc.returncode}")
+    if proc.returncode == 0:
+        return mid, "NOT CAUGHT"
+    if failed and "::" in failed[0]:
+        return mid, f"caught by {failed[0]}"
+    return mid, f"INVALID MUTATION (the module no longer imports: {failed[:1] or proc.returncode})"
 
 
 def main(argv: list[str]) -> int:
@@ -141,7 +144,7 @@ def main(argv: list[str]) -> int:
     holes = 0
     for mutation in chosen:
         mid, verdict = run(mutation)
-        holes += not verdict.startswith("caught")
+        holes += not verdict.startswith("caught")  # an invalid mutation counts as a hole: fix its snippet
         print(f"{mid} {mutation[1]}: {verdict}", flush=True)
     print(f"{len(chosen) - holes}/{len(chosen)} mutations caught")
     return 1 if holes else 0
