@@ -32,9 +32,10 @@ STARTUP_TIMEOUT_S = 120.0
 @dataclass
 class PoolResult:
     """Outcome of one task: ``status`` is "ok", "timeout" (hard kill or soft timeout) or
-    "error" (the worker raised or died)."""
+    "error" (the worker raised or died); ``extracted`` is the answer the worker read, if it says."""
     correct: bool
     status: str
+    extracted: str | None = None
 
 
 class _Worker:
@@ -178,7 +179,7 @@ class GraderPool:
                         elif msg.get("i") == w.task:
                             status = "timeout" if msg["timeout"] and not msg["correct"] else (
                                 "error" if msg.get("error") else "ok")
-                            finish(w, PoolResult(bool(msg["correct"]), status))
+                            finish(w, PoolResult(bool(msg["correct"]), status, msg.get("extracted")))
                 now = time.monotonic()
                 for w in list(self._workers):
                     if w.task is not None and now > w.deadline:
