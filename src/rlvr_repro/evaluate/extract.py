@@ -8,7 +8,7 @@ that call, all of it pure Python with linear scanners and anchored regular expre
 never hang (math-verify itself runs in worker processes with a hard deadline):
 
 * :func:`prepare_response` — the text math-verify reads: the answer region after a reasoning model's
-  ``</think>``, two LaTeX readings fixed inside boxes, and multi-line inline math blanked;
+  ``</think>``, a few readings of box contents fixed, and multi-line inline math blanked;
 * :func:`single_box` — when a response has exactly one box and nothing that could outrank it,
   math-verify's reading of the whole response equals its reading of ``\\boxed{<content>}``: the
   batch grader then compares that short string once per distinct (content, gold) pair;
@@ -83,23 +83,36 @@ def _check_response(response) -> None:
 # ------------------------------------------------------------------ the response math-verify reads
 
 _SPACED_THOUSANDS_RE = re.compile(r"-?\d{1,3}(?: \d{3})+(?:\.\d+)?")
-_BARE_PERCENT_RE = re.compile(r"(.*?[^\s\\])\s*(\\?)%")
+_TRAILING_PERCENT_RE = re.compile(r"(.*?\S)\s*\\?%")
+_E_NOTATION_RE = re.compile(r"^([-+]?(?:\d+\.?\d*|\.\d+))[eE]([-+]?\d+)$")
 # Inline math that opens at the end of a line and closes at the start of a later one.
 _MULTILINE_INLINE_RES = (re.compile(r"(?<![\\$\d])\$[ \t]*\n[^$]*?\n[ \t]*\$(?!\$)"),
                          re.compile(r"(?<!\\)\\\([ \t]*\n.*?\n[ \t]*\\\)", re.DOTALL))
 
 
 def _fix_box_content(content: str) -> str:
-    """Two readings of a box's content that math-verify gets wrong, written so it reads them right:
-    ``1 000`` (LaTeX ignores the space: one number, math-verify reads ``1*000``) -> ``1000``;
-    an unescaped ``28 %`` (``%`` starts a LaTeX comment; the writer meant percent) -> ``28\\%``."""
+    """Readings of a box's content (or a bare gold) that math-verify 0.9.0 gets wrong on this stack,
+    written so it reads what the writer meant:
+
+    * a trailing period is punctuation: ``5.`` -> ``5`` (math-verify cannot parse ``5.``);
+    * a trailing percent sign goes: ``28 %`` / ``62.5\\%`` -> ``28`` / ``62.5``. With the antlr4 4.9.3
+      runtime that verl's hydra-core pins, latex2sympy cannot parse ``\\%`` inside a box ('AtomContext'
+      object has no attribute 'FUNC_GAMMA'), while math-verify reads ``$62.5\\%$`` as 62.5: a boxed
+      percentage is read the same way;
+    * ``1 000`` is one number (LaTeX ignores the space; math-verify reads ``1*000``) -> ``1000``;
+    * ``4.5e33`` is 4.5 times 10^33 (math-verify reads 4.5 times e times 33) -> ``4.5\\times10^{33}``.
+    """
     s = content.strip()
+    if s.endswith(".") and not s.endswith(".."):
+        s = s[:-1].rstrip()
+    m = _TRAILING_PERCENT_RE.fullmatch(s)
+    if m:
+        s = m.group(1)
     if _SPACED_THOUSANDS_RE.fullmatch(s):
-        return s.replace(" ", "")
-    m = _BARE_PERCENT_RE.fullmatch(s)
-    if m and (m.group(2) == "" or s != m.group(1) + "\\%"):
-        return m.group(1) + "\\%"
-    return content
+        s = s.replace(" ", "")
+    elif _E_NOTATION_RE.match(s):
+        s = _e_notation_as_power(s)
+    return content if s == content.strip() else s
 
 
 def _fix_boxes(text: str) -> str:
@@ -121,7 +134,7 @@ def prepare_response(response: str) -> str:
     """The text the strict grader hands math-verify for one response.
 
     * the answer region (:func:`answer_region`);
-    * box contents ``1 000`` and ``28 %`` read as LaTeX means them (:func:`_fix_box_content`);
+    * box contents such as ``1 000``, ``28 %``, ``4.5e33``, ``5.`` read as meant (:func:`_fix_box_content`);
     * inline math that spans lines (``$`` at a line's end ... ``$`` at a later line's start, or the
       same with ``\\(`` ``\\)``) is blanked: math-verify's LaTeX reader refuses it ("separate line
       shouldn't work for inline latex", its test suite), and without this its expression reader
@@ -167,18 +180,17 @@ def single_box(text: str) -> str | None:
 # ------------------------------------------------------------------------------- gold answers
 
 _DELIMITED_RE = re.compile(r"\\boxed|\\\(|\\\[|(?<!\\)\$")
-_E_NOTATION_RE = re.compile(r"^([-+]?(?:\d+\.?\d*|\.\d+))[eE]([-+]?\d+)$")
 
 
 def mv_gold(text: str) -> str:
     """A normalised gold as math-verify input: as written when it carries math delimiters or a box
     (``$[0,1)$``, a solution ending in ``\\boxed{..}``), else ``\\boxed{gold}`` (math-verify reads
     a bare ``\\sqrt{2}`` as the number 2 and ``\\dfrac{9}{7}`` as nothing, Math-Verify #70). A currency
-    ``\\$`` is not a delimiter. A gold in e-notation (Minerva's ``4.5e33``; in LaTeX that is 4.5 times
-    e times 33) is written ``4.5\\times10^{33}``."""
+    ``\\$`` is not a delimiter. The box gets the same fixes as a response's box (:func:`_fix_box_content`:
+    Minerva's ``4.5e33`` is 4.5 times 10^33, OlympiadBench's ``62.5%`` a percentage)."""
     if _DELIMITED_RE.search(text):
         return text
-    return "\\boxed{" + _e_notation_as_power(text.strip()) + "}"
+    return "\\boxed{" + _fix_box_content(text) + "}"
 
 
 def strip_units(s: str) -> str:
@@ -247,10 +259,24 @@ def normalize_gold(gold, mode: str) -> str:
 
 # ------------------------------------------------------------------------- the reward's reading
 
-_ANSWER_LEAD_RE = re.compile(r"^(?:the\s+)?(?:final\s+)?answer\s*(?:is\s*:?|:)\s*", re.IGNORECASE)
+_ANSWER_LEAD_RE = re.compile(r"^\W{0,4}(?:the\s+)?(?:final\s+)?answer\s*(?:is\s*:?|:)\s*", re.IGNORECASE)
 _DELIMITER_PAIRS = (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]"))
 _PROSE_WORD_RE = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}")
 MAX_BARE_ANSWER_CHARS = 100
+
+
+def _bare_answer(line: str) -> str | None:
+    """A line that is nothing but an answer, without a trailing period and one pair of math
+    delimiters; None when it holds more (a prose word, a ``$``, too long)."""
+    s = line.strip().strip("*").strip()
+    s = s[:-1].rstrip() if s.endswith(".") else s
+    for left, right in _DELIMITER_PAIRS:
+        if s.startswith(left) and s.endswith(right) and len(s) > len(left) + len(right):
+            s = s[len(left):-len(right)].strip()
+            break
+    if not s or len(s) > MAX_BARE_ANSWER_CHARS or "$" in s or _PROSE_WORD_RE.search(s):
+        return None
+    return s
 
 
 def reward_answer(response: str) -> str | None:
@@ -263,35 +289,34 @@ def reward_answer(response: str) -> str | None:
 
     * the boxes, when there are any: one box -> ``\\boxed{B}``; several boxes with different contents
       -> all of them as one list ``\\boxed{B1, B2, ...}`` (a hedge ``\\boxed{2}`` or ``\\boxed{3}`` is the
-      answer {2, 3}, wrong for a single gold; a two-part gold matches two boxes);
-    * with no box, the whole response as the answer: stripped of white space, one lead-in "The
-      (final) answer is" / "Answer:", a trailing period and one pair of math delimiters. It must be
-      one line of at most :data:`MAX_BARE_ANSWER_CHARS` characters with no prose word (two or more
-      letters not forming a LaTeX command): ``7``, ``7.``, ``$x = 7$``, "The answer is 7." pay when 7
-      is right; "so she has 7 apples", "7 or 8" and "3 + 4 = 7, I think" never do.
+      answer {2, 3}, wrong for a single gold; a two-part gold matches two boxes); an unbalanced box (a
+      truncated response) is no answer;
+    * with no box, a response that is one line is the answer, after an optional lead-in "The (final)
+      answer is" / "Answer:"; in a longer response only a last line with that lead-in is (DAPO's
+      "Answer: 13" line). The answer must be bare (:func:`_bare_answer`): at most
+      :data:`MAX_BARE_ANSWER_CHARS` characters, no prose word (two or more letters not forming a
+      LaTeX command), one pair of math delimiters at most. ``7``, ``7.``, ``$x = 7$``,
+      "The answer is 7." pay when 7 is right; "so she has 7 apples", "7 or 8" never do.
 
-    It never reads a number that merely appears last in prose, an "answer" phrase inside prose, or an
-    unbalanced box of a truncated response. Equivalence is math-verify's (relations such as
-    ``x \\neq 5`` or ``x < 3`` and lists such as ``2, 3`` are not equal to a single number).
+    It never reads a number that merely appears last in prose or an "answer" phrase inside prose.
+    Equivalence is math-verify's (relations such as ``x \\neq 5`` or ``x < 3`` and lists such as
+    ``2, 3`` are not equal to a single number).
     """
     _check_response(response)
     text = _fix_boxes(answer_region(response))
-    boxes = [b.strip() for b in latex.boxed_contents(text)]
-    boxes = list(dict.fromkeys(b for b in boxes if b))
+    boxes = list(dict.fromkeys(b.strip() for b in latex.boxed_contents(text) if b.strip()))
     if boxes:
         return "\\boxed{" + ", ".join(boxes) + "}"
     if "\\boxed" in text or "\\fbox" in text:
-        return None  # an unbalanced box: a truncated response
-    s = _ANSWER_LEAD_RE.sub("", text.strip(), count=1).strip()
-    s = s[:-1].rstrip() if s.endswith(".") else s
-    for left, right in _DELIMITER_PAIRS:
-        if s.startswith(left) and s.endswith(right) and len(s) > len(left) + len(right):
-            s = s[len(left):-len(right)].strip()
-            break
-    if (not s or "\n" in s or len(s) > MAX_BARE_ANSWER_CHARS or "$" in s
-            or _PROSE_WORD_RE.search(s)):
         return None
-    return "\\boxed{" + _fix_box_content(s) + "}"
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    if not lines:
+        return None
+    led = _ANSWER_LEAD_RE.sub("", lines[-1].strip(), count=1)
+    if len(lines) > 1 and led == lines[-1].strip():
+        return None  # the last line of a longer response states no answer
+    answer = _bare_answer(led)
+    return None if answer is None else "\\boxed{" + _fix_box_content(answer) + "}"
 
 
 # --------------------------------------------------------------------------- multiple choice
