@@ -186,7 +186,7 @@ def grade_many(items: Iterable[tuple[str, object]], benchmark: str | None, *, gr
 
     while pending:
         runner = pool if pool is not None else shared_pool(workers)
-        tasks = list(pending)
+        tasks = sorted(pending, key=lambda task: task[0] != "mv")  # whole responses (slowest) first
         outcomes = runner.run([(pred, gold, kind) for kind, pred, gold in tasks], timeout=timeout,
                               soft_timeout=soft, progress=progress)
         retry: dict[_Task, list[tuple[int, str | None]]] = {}
