@@ -396,8 +396,16 @@ def test_evalscope_grader(response, gold, benchmark, expected):
     assert grade(response, gold, benchmark, grader="evalscope") is expected
 
 
+def test_strict_answer_grader_reads_only_the_stated_answer():
+    """The local protocol's grader: SmolLM2 restates the question; math-verify reads the expression."""
+    for response, gold in [("The answer to 1 + 9 is 11.", "10"), ("9 * 3 is 27 and 9 - 3 is also", "6")]:
+        assert grade(response, gold, "math500") is True                        # math-verify's reading
+        assert grade(response, gold, "math500", grader="strict_answer") is False
+    assert grade("10", "10", "math500", grader="strict_answer") is True
+
+
 def test_graders_are_named_and_checked():
-    assert set(GRADERS) == {"math_verify", "evalscope"}
+    assert set(GRADERS) == {"math_verify", "evalscope", "strict_answer"}
     with pytest.raises(ValueError, match="unknown grader 'qwen'"):
         grade(r"\boxed{1}", "1", "math500", grader="qwen")
     with pytest.raises(ValueError, match="strict_format"):

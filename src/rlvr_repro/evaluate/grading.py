@@ -11,9 +11,12 @@ Graders (:data:`GRADERS`; a protocol names one in ``config/protocols.yaml``):
                names math-verify (LENS), "a rule-based math verifier" (ACE) or nothing.
   evalscope    EGPO's harness: evalscope v1.4.2's extraction and ``math_equal``
                (:mod:`rlvr_repro.evaluate.evalscope_rules`), lenient where that harness is.
-
-``strict_format=True`` is the training reward's reading (:func:`rlvr_repro.evaluate.extract.reward_answer`):
-only a boxed answer or a response that is nothing but the answer counts.
+  strict_answer  math-verify's equivalence on the stated answer only: the training reward's reading
+               (:func:`rlvr_repro.evaluate.extract.reward_answer`; ``strict_format=True``): only a
+               boxed answer or a response that is nothing but the answer counts. For evaluations that
+               measure what the reward trains (the local protocol): on short arithmetic answers
+               math-verify's expression reader pays restated questions ("The answer to 1 + 9 is 11."
+               reads ``1 + 9`` = 10).
 
 How a batch is graded fast without changing a verdict:
 
@@ -50,6 +53,7 @@ DEFAULT_GRADER = "math_verify"
 GRADERS: dict[str, str] = {
     "math_verify": "math-verify 0.9.0 parse/verify (strict; the configuration of its own test suite)",
     "evalscope": "evalscope v1.4.2 (modelscope/evalscope@457dc8cb) math_parser + multi_choices rules, ported",
+    "strict_answer": "math-verify 0.9.0 equivalence of the stated answer only (the training reward's reading)",
 }
 
 
@@ -148,6 +152,8 @@ def grade_many(items: Iterable[tuple[str, object]], benchmark: str | None, *, gr
     process-wide pool of ``workers`` processes, started only if some pair needs a worker.
     """
     check_grader(grader)
+    if grader == "strict_answer":
+        grader, strict_format = "math_verify", True
     if mode is None:
         mode = grading_mode(benchmark)
     elif mode not in MODES:

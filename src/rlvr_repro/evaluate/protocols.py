@@ -10,8 +10,8 @@ A protocol (``config/protocols.yaml``, top-level ``protocols:``) is a mapping::
     max_tokens_by_model: {model: int}   per configured model, over max_tokens (Qwen2.5-7B shares
                                    the qwen_math prompt family with Qwen2.5-Math-1.5B, not its length)
     prompt_template: default | evalscope   how a problem becomes a prompt (rlvr_repro.prompts.TEMPLATES)
-    grader: math_verify | evalscope   how responses are graded (rlvr_repro.evaluate.grading.GRADERS;
-                                   default math_verify, the strict default)
+    grader: math_verify | evalscope | strict_answer   how responses are graded
+                                   (rlvr_repro.evaluate.grading.GRADERS; default math_verify, the strict default)
     eval_every: int | null         evaluate every N training steps (rlvr_repro.plan checks the checkpoints)
     curve_ema: float in [0, 1) | null   report side: EMA factor of accuracy-vs-step curves
     diagnostics: all | last | none | null   which cells get diagnostics.json (null = config eval.diagnostics)
