@@ -42,7 +42,7 @@ def test_all_equal_groups_get_zero(value):
 
 
 def test_single_response_group_gets_zero_by_contract():
-    # DESIGN.md: "a group of one response gets 0" -- no group baseline, no contrast
+    # docs/CONTRACTS.md: "a group of one response gets 0" -- no group baseline, no contrast
     for name in ("grpo", "drgrpo"):
         adv = compute_advantages(name, rewards=[1.0, 0.0], index=["a", "b"], response_mask=_ones(2))
         assert torch.equal(adv, torch.zeros(2, 3))

@@ -1,4 +1,4 @@
-"""MinHash-LSH near-duplicate removal and decontamination (DESIGN.md contract 4)."""
+"""MinHash-LSH near-duplicate removal and decontamination (docs/CONTRACTS.md "Near-duplicates")."""
 
 import json
 import random

@@ -92,7 +92,9 @@ rule grade:
         protocol=_alternation(PLAN.protocols()),
     params:
         # the loader names the benchmark's format (a local `math500`-shaped file grades like MATH-500)
-        grader=lambda w: PLAN.benchmark_format(w.benchmark),
+        benchmark=lambda w: PLAN.benchmark_format(w.benchmark),
+        # the protocol names its grader (config/protocols.yaml `grader`, default the strict math_verify)
+        grader=lambda w: config["protocols"][w.protocol].get("grader", "math_verify"),
         workers=EVAL.get("grade_workers", 2),
         timeout=EVAL.get("grade_timeout_s", 5.0),
     threads: nthreads("grade", 2)

@@ -10,6 +10,8 @@ A protocol (``config/protocols.yaml``, top-level ``protocols:``) is a mapping::
     max_tokens_by_model: {model: int}   per configured model, over max_tokens (Qwen2.5-7B shares
                                    the qwen_math prompt family with Qwen2.5-Math-1.5B, not its length)
     prompt_template: default | evalscope   how a problem becomes a prompt (rlvr_repro.prompts.TEMPLATES)
+    grader: math_verify | evalscope | strict_answer   how responses are graded
+                                   (rlvr_repro.evaluate.grading.GRADERS; default math_verify, the strict default)
     eval_every: int | null         evaluate every N training steps (rlvr_repro.plan checks the checkpoints)
     curve_ema: float in [0, 1) | null   report side: EMA factor of accuracy-vs-step curves
     diagnostics: all | last | none | null   which cells get diagnostics.json (null = config eval.diagnostics)
@@ -27,11 +29,12 @@ from __future__ import annotations
 
 import re
 
+from rlvr_repro.evaluate.grading import DEFAULT_GRADER, GRADERS
 from rlvr_repro.prompts import FAMILIES, TEMPLATES
 
 SAMPLING_KEYS = ("temperature", "top_p", "top_k", "n", "k_list", "trials", "max_tokens")
 TOP_KEYS = SAMPLING_KEYS + ("seed", "benchmarks", "overrides", "paper", "description", "max_tokens_by_model",
-                            "prompt_template", "eval_every", "curve_ema", "diagnostics")
+                            "prompt_template", "grader", "eval_every", "curve_ema", "diagnostics")
 NAME_RE = re.compile(r"^[a-z0-9_]+$")
 
 
@@ -116,6 +119,8 @@ def validate_protocol(name: str, spec: dict) -> dict:
             raise ProtocolError(f"{where}.max_tokens_by_model.{model}: must be an int >= 1, got {v!r}")
     if spec.get("prompt_template", "default") not in TEMPLATES:
         raise ProtocolError(f"{where}.prompt_template: must be one of {list(TEMPLATES)}, got {spec['prompt_template']!r}")
+    if spec.get("grader", DEFAULT_GRADER) not in GRADERS:
+        raise ProtocolError(f"{where}.grader: must be one of {sorted(GRADERS)}, got {spec['grader']!r}")
     every = spec.get("eval_every")
     if every is not None and not (_is_int(every) and every >= 1):
         raise ProtocolError(f"{where}.eval_every: must be null or an int >= 1, got {every!r}")
@@ -137,7 +142,8 @@ def validate_protocol(name: str, spec: dict) -> dict:
             raise ProtocolError(f"{where}.overrides.{bench}: unknown key(s) {bad}; allowed: {list(SAMPLING_KEYS)}")
         _check_sampling(f"{where}.overrides.{bench}", ov)
     out = {"name": name, "top_p": 1.0, "top_k": -1, "k_list": None, "trials": None, "seed": 0,
-           "overrides": {}, "max_tokens_by_model": {}, "prompt_template": "default", "eval_every": None,
+           "overrides": {}, "max_tokens_by_model": {}, "prompt_template": "default", "grader": DEFAULT_GRADER,
+           "eval_every": None,
            "curve_ema": None, "diagnostics": None, **spec}
     for bench in benches:  # every (benchmark, family) must resolve to coherent settings
         for family in FAMILIES:

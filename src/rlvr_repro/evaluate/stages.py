@@ -20,7 +20,7 @@ from rlvr_repro.evaluate.confidence import _paired  # noqa: I001 - one pairing r
 from rlvr_repro.evaluate.confidence import (
     confidence_shift, entropy_by_correctness, plot_entropy_distributions, sample_table, think_answer_auc)
 from rlvr_repro.evaluate.generate import generate_benchmarks
-from rlvr_repro.evaluate.grading import DEFAULT_TIMEOUT_S, grade_generations
+from rlvr_repro.evaluate.grading import DEFAULT_GRADER, DEFAULT_TIMEOUT_S, grade_generations
 from rlvr_repro.evaluate.metrics import summarize
 from rlvr_repro.evaluate.protocols import resolve, validate_protocol
 from rlvr_repro.evaluate.rescoring import score_logprobs
@@ -56,10 +56,10 @@ def run_generation(model: str | Path, benchmark_files: Sequence[str | Path],
                                progress=progress)
 
 
-def run_grading(generations: str | Path, out: str | Path, *, workers: int = 2,
+def run_grading(generations: str | Path, out: str | Path, *, grader: str = DEFAULT_GRADER, workers: int = 2,
                 timeout: float = DEFAULT_TIMEOUT_S, progress: bool = True) -> dict:
-    """Grade one generations file (returns counts incl. timeouts)."""
-    return grade_generations(generations, out, workers=workers, timeout=timeout, progress=progress)
+    """Grade one generations file with ``grader`` (returns counts incl. timeouts)."""
+    return grade_generations(generations, out, grader=grader, workers=workers, timeout=timeout, progress=progress)
 
 
 def run_metrics(grades: str | Path, benchmark_file: str | Path, out: str | Path, *,
