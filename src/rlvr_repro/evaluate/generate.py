@@ -104,7 +104,7 @@ def make_backend(backend: str, model_dir: str | Path, *, resources: dict | None 
 
         tp, _ = resolve_parallelism("vllm", res)
         return VLLMBackend(str(model_dir), tensor_parallel_size=tp, seed=seed,
-                           gpu_memory_utilization=res.get("gpu_memory_utilization", 0.85),
+                           gpu_memory_utilization=res.get("gpu_memory_utilization"),
                            max_model_len=res.get("max_model_len"), dtype=res.get("dtype", "auto"))
     raise ValueError(f"unknown generation backend {backend!r}; expected one of {BACKENDS}")
 
