@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import resource
 import signal
 import subprocess
 import time
@@ -92,7 +93,7 @@ def _vllm_generate(python: Path, model_dir, bench: Path, out: Path, limit: int |
             "family": FAMILY, "protocol": PROTOCOL, "seed": PROTOCOL["seed"], "model": None,
             "resources": RESOURCES, "limit": limit, "batch_size": BATCH, "shard": [0, 1]}
     env = {**VLLM_ENV_VARS, **os.environ, "PYTHONPATH": str(ROOT / "src")}
-    t0 = time.monotonic()
+    t0, cpu0 = time.monotonic(), _children_cpu_s()
     proc = subprocess.Popen([str(python), "-m", "rlvr_repro.evaluate.generate"], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
                             start_new_session=True)
@@ -109,8 +110,14 @@ def _vllm_generate(python: Path, model_dir, bench: Path, out: Path, limit: int |
             pass
     wall = time.monotonic() - t0
     assert proc.returncode == 0, f"vLLM generation failed (rc {proc.returncode}):\n{log[-6000:]}"
-    print(f"\n[vllm] {out.name}: {wall:.1f} s")
+    # CPU seconds of the process tree (its engine processes are reaped by it): survives load
+    print(f"\n[vllm] {out.name}: {wall:.1f} s wall, {_children_cpu_s() - cpu0:.1f} CPU-s")
     return wall
+
+
+def _children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 @pytest.fixture(scope="module")
@@ -127,10 +134,10 @@ def vllm_rows(vllm_python, smol_model_dir, arith_bench, tmp_path_factory):
 @pytest.fixture(scope="module")
 def hf_rows(smol_model_dir, arith_bench, tmp_path_factory):
     out = tmp_path_factory.mktemp("hf") / "hf.jsonl"
-    t0 = time.monotonic()
+    t0, cpu0 = time.monotonic(), time.process_time()
     generate_benchmarks(smol_model_dir, [(arith_bench, out)], backend="hf", family=FAMILY, protocol=PROTOCOL,
                         resources={"threads": 2}, batch_size=8, progress=False)
-    print(f"\n[hf] {out.name}: {time.monotonic() - t0:.1f} s")
+    print(f"\n[hf] {out.name}: {time.monotonic() - t0:.1f} s wall, {time.process_time() - cpu0:.1f} CPU-s")
     return read_jsonl(out)
 
 
