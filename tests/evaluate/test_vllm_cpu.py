@@ -53,8 +53,9 @@ N_PROBLEMS = 120
 BATCH = 40          # problems per engine call: three calls per run; the second run repeats the first
 # Engine settings of this test (the backend's defaults are for real evaluations):
 #   enforce_eager: no torch.compile; compiling SmolLM2 cost ~2.5 CPU-minutes per process here.
-#   float32: a fixed dtype on every machine, so the log-prob check has one tolerance (the backend's
-#   "auto" probes bf16 against fp32 per machine and took fp32 on this AVX2-only CPU).
+#   float32 (both backends): a fixed dtype on every machine, so the log-prob check has one tolerance
+#   and no timing probe decides the cost (the backends' "auto" times bf16 against fp32; on this
+#   AVX2-only CPU bf16 is emulated, ~8x slower, and a probe under heavy load can pick it).
 RESOURCES = {"enforce_eager": True, "dtype": "float32"}
 # vLLM on CPU keeps one core for its scheduler process, which sleeps while the worker computes;
 # on a 2-core machine that halves the compute. Only this test changes it.
@@ -136,7 +137,7 @@ def hf_rows(smol_model_dir, arith_bench, tmp_path_factory):
     out = tmp_path_factory.mktemp("hf") / "hf.jsonl"
     t0, cpu0 = time.monotonic(), time.process_time()
     generate_benchmarks(smol_model_dir, [(arith_bench, out)], backend="hf", family=FAMILY, protocol=PROTOCOL,
-                        resources={"threads": 2}, batch_size=8, progress=False)
+                        resources={"threads": 2, "dtype": "float32"}, batch_size=8, progress=False)
     print(f"\n[hf] {out.name}: {time.monotonic() - t0:.1f} s wall, {time.process_time() - cpu0:.1f} CPU-s")
     return read_jsonl(out)
 
