@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import resource
 import signal
 import subprocess
 import time
@@ -94,7 +93,7 @@ def _vllm_generate(python: Path, model_dir, bench: Path, out: Path, limit: int |
             "family": FAMILY, "protocol": PROTOCOL, "seed": PROTOCOL["seed"], "model": None,
             "resources": RESOURCES, "limit": limit, "batch_size": BATCH, "shard": [0, 1]}
     env = {**VLLM_ENV_VARS, **os.environ, "PYTHONPATH": str(ROOT / "src")}
-    t0, cpu0 = time.monotonic(), _children_cpu_s()
+    t0 = time.monotonic()
     proc = subprocess.Popen([str(python), "-m", "rlvr_repro.evaluate.generate"], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
                             start_new_session=True)
@@ -111,14 +110,9 @@ def _vllm_generate(python: Path, model_dir, bench: Path, out: Path, limit: int |
             pass
     wall = time.monotonic() - t0
     assert proc.returncode == 0, f"vLLM generation failed (rc {proc.returncode}):\n{log[-6000:]}"
-    # CPU seconds of the process tree (its engine processes are reaped by it): survives load
-    print(f"\n[vllm] {out.name}: {wall:.1f} s wall, {_children_cpu_s() - cpu0:.1f} CPU-s")
+    # wall only: vLLM kills its engine processes at exit, so their CPU time is not the parent's to read
+    print(f"\n[vllm] {out.name}: {wall:.1f} s wall")
     return wall
-
-
-def _children_cpu_s() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 @pytest.fixture(scope="module")
