@@ -131,7 +131,7 @@ def hf_rows(smol_model_dir, arith_bench, tmp_path_factory):
     out = tmp_path_factory.mktemp("hf") / "hf.jsonl"
     t0, cpu0 = time.monotonic(), time.process_time()
     generate_benchmarks(smol_model_dir, [(arith_bench, out)], backend="hf", family=FAMILY, protocol=PROTOCOL,
-                        resources={"threads": 2, "dtype": "float32"}, batch_size=8, progress=False)
+                        resources={"threads": 2, "dtype": "float32"}, batch_size=BATCH, progress=False)
     print(f"\n[hf] {out.name}: {time.monotonic() - t0:.1f} s wall, {time.process_time() - cpu0:.1f} CPU-s")
     return read_jsonl(out)
 
