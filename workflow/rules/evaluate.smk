@@ -35,7 +35,7 @@ for _p in PLAN.protocols():
             seed=EVAL.get("seed", 0),
             limit=EVAL.get("limit"),
             batch_size=EVAL.get("batch_size"),
-            resources=res("generate"),
+            resources=dict(res("generate"), gpu_memory_utilization=EVAL.get("gpu_memory_utilization")),
         threads: nthreads("generate", 2)
         resources:
             **res("generate"),
