@@ -42,7 +42,7 @@ def asymmetric_clamp(w: torch.Tensor, correct: torch.Tensor, clamp: str, w_min: 
     return torch.where(correct, pos, neg)
 
 
-def egpo(batch: Rollouts, *, w_min: float = 0.5, w_max: float = 2.0, clamp: str = "asymmetric", renorm: str = "none",
+def egpo(batch: Rollouts, *, w_min: float = 0.8, w_max: float = 2.0, clamp: str = "asymmetric", renorm: str = "none",
          nsr: bool = True, nsr_uniform: bool = False, eps: float = GRPO_EPS, entropy_eps: float = 1e-6) -> torch.Tensor:
     """EGPO advantage (§3.1-3.2):
 
@@ -54,8 +54,11 @@ def egpo(batch: Rollouts, *, w_min: float = 0.5, w_max: float = 2.0, clamp: str 
         Â_i  = w~_i · A_i
 
     ``nsr_uniform=True`` (C4) uses w~ = 1 on all-incorrect groups (uniform NSR). ``nsr=False`` leaves
-    all-incorrect groups at GRPO's 0. w_min/w_max are not given in the paper's text: 0.5/2.0 is our
-    choice (also the public EGPO code's example); both are parameters.
+    all-incorrect groups at GRPO's 0: what EGPO's authors' code does (GitHub Zzzzyear/test_verl@4656be8,
+    ``compute_egpo_advantage`` scales the GRPO advantage, which is 0 there), while the paper's eq. 13 and
+    §3.2 state NSR; the default keeps the paper's NSR. w_min/w_max were lost from the paper's text:
+    0.8/2.0 are the authors' (``lambda_min``/``lambda_max`` of every paper-era config,
+    ``src/config/egpo_train_config_exp11..19_*.yaml``).
     """
     batch.require("egpo", "old_log_probs")
     groups, correct = batch.groups, batch.correct

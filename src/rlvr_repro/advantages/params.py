@@ -46,20 +46,27 @@ PARAMS: dict[str, dict[str, Param]] = {
         "eps": _EPS,
     },
     "egpo": {
-        "w_min": Param(0.5, "float", "lower clamp bound of the entropy weight (not in the paper's text: our choice)", minimum=0.0, maximum=1.0),
-        "w_max": Param(2.0, "float", "upper clamp bound of the entropy weight (not in the paper's text: our choice)", minimum=1.0),
+        "w_min": Param(0.8, "float", "lower clamp bound of the entropy weight (lost from the paper's text; EGPO's "
+                       "authors' configs: lambda_min 0.8)", minimum=0.0, maximum=1.0),
+        "w_max": Param(2.0, "float", "upper clamp bound of the entropy weight (lost from the paper's text; EGPO's "
+                       "authors' configs: lambda_max 2.0)", minimum=1.0),
         "clamp": Param("asymmetric", "choice", "asymmetric (EGPO) | symmetric (C1) | neg_only (C2) | pos_only (C3)",
                        choices=("asymmetric", "symmetric", "neg_only", "pos_only")),
         "renorm": Param("none", "choice", "none (EGPO) | after_clamp (C5) | before_clamp (C6)",
                         choices=("none", "after_clamp", "before_clamp")),
-        "nsr": Param(True, "bool", "constant -1 base advantage on all-incorrect groups (EGPO eq. 13)"),
+        "nsr": Param(True, "bool", "constant -1 base advantage on all-incorrect groups (EGPO eq. 13, §3.2); false = "
+                     "GRPO's 0 there, as in EGPO's authors' code (ablation preset egpo_no_nsr)"),
         "nsr_uniform": Param(False, "bool", "weight 1 on all-incorrect groups instead of the entropy weight (C4)"),
         "eps": _EPS,
         "entropy_eps": _ENTROPY_EPS,
     },
     "edge_grpo": {
-        "entropy_norm": Param("batch", "choice", "normalise each response's entropy proxy by the batch mean (EDGE-GRPO code) or the group mean",
-                              choices=("batch", "group")),
+        "entropy_norm": Param("group", "choice", "normalise each response's mean Shannon token entropy by its group's "
+                              "mean (EGPO §5 'group-relative entropy ratio') or the batch mean (EDGE-GRPO's trainer)",
+                              choices=("group", "batch")),
+        "clip_weight": Param(False, "bool", "clamp the entropy weight to [w_min, w_max] (EGPO's authors' EDGE-GRPO)"),
+        "w_min": Param(0.5, "float", "lower bound of the clamped weight", minimum=0.0, maximum=1.0),
+        "w_max": Param(2.0, "float", "upper bound of the clamped weight", minimum=1.0),
         "eps": _EPS,
         "entropy_eps": _ENTROPY_EPS,
     },
@@ -71,13 +78,13 @@ PARAMS: dict[str, dict[str, Param]] = {
     },
 }
 
-# Which optional log-prob tensors each estimator needs (the verl plug-in checks these before calling).
+# Which optional per-token tensors each estimator needs (the verl plug-in checks these before calling).
 REQUIRES: dict[str, tuple[str, ...]] = {
     "grpo": (), "drgrpo": (), "reinforce": (), "asymgrpo": (),
     "ace": ("old_log_probs", "ref_log_probs"),
     "lens": ("old_log_probs",),
     "egpo": ("old_log_probs",),
-    "edge_grpo": ("old_log_probs",),
+    "edge_grpo": ("token_entropy",),
 }
 
 
@@ -118,8 +125,8 @@ def validate_params(estimator: str, params: Mapping[str, Any] | None) -> dict[st
         allowed = sorted(spec) or "none"
         raise ValueError(f"unknown parameter(s) {unknown} for estimator {estimator!r}; allowed: {allowed}")
     out = {k: _check_value(estimator, k, s, params.get(k, s.default)) for k, s in spec.items()}
-    if estimator == "egpo" and out["w_min"] > out["w_max"]:
-        raise ValueError(f"egpo.params.w_min ({out['w_min']}) must be <= w_max ({out['w_max']})")
+    if "w_min" in out and out["w_min"] > out["w_max"]:
+        raise ValueError(f"{estimator}.params.w_min ({out['w_min']}) must be <= w_max ({out['w_max']})")
     return out
 
 

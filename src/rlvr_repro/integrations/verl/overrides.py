@@ -33,7 +33,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from rlvr_repro.advantages import validate_params
+from rlvr_repro.advantages import REQUIRES, validate_params
 
 from . import throughput
 from .plugin_names import verl_name
@@ -242,6 +242,10 @@ def build_overrides(run_spec: Mapping[str, Any], *, run_dir: str | os.PathLike |
         # TransferQueue batch the plug-in does not read
         ov["trainer.use_v1"] = False
         ov["+" + LOGPROB_GAIN_KEY] = True
+    if "token_entropy" in REQUIRES[estimator]:
+        # EDGE-GRPO's Shannon entropy: the plug-in keeps the old-log-prob forward's entropys in the legacy
+        # loop (plugin.make_compute_old_log_prob); v1 stores them but never hands them to the advantage step
+        ov["trainer.use_v1"] = False
     if train.get("dynamic_sampling"):
         ov["algorithm.filter_groups.enable"] = True
         ov["algorithm.filter_groups.metric"] = "acc"
@@ -510,8 +514,6 @@ def preflight(cfg) -> dict[str, Any]:
     from verl.trainer.ppo.core_algos import get_adv_estimator_fn
     from verl.trainer.ppo.utils import need_reference_policy
 
-    from rlvr_repro.advantages import REQUIRES
-
     from . import plugin
 
     est = cfg.algorithm.adv_estimator
@@ -527,6 +529,9 @@ def preflight(cfg) -> dict[str, Any]:
         if "ref_log_probs" in REQUIRES[ours] and not use_ref:
             raise ValueError(f"{est} needs ref_log_prob but this config creates no reference policy: "
                              f"{plugin.VERL_FIXES['ref_log_probs']}")
+        if "token_entropy" in REQUIRES[ours] and cfg.trainer.get("use_v1", False):
+            raise ValueError(f"{est} needs the per-token entropy, which verl 0.9.1's v1 trainer does not hand to the "
+                             f"advantage step: {plugin.VERL_FIXES['token_entropy']}")
     elif cfg.algorithm.get(plugin.CONFIG_NAMESPACE) is not None:
         raise ValueError(f"algorithm.{plugin.CONFIG_NAMESPACE} is set but {est!r} is not an rlvr estimator "
                          f"(rlvr names: {[plugin.verl_name(n) for n in plugin.ESTIMATORS]})")
