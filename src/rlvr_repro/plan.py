@@ -8,9 +8,17 @@ requested by two experiments with identical settings is trained once (e.g. a sha
 
 Training settings are resolved in one place, lowest to highest priority:
 ``train`` defaults < ``experiments.<e>.train`` < ``experiments.<e>.train_per_model.<model>``
-< ``methods.<preset>.train``. Method presets win so that, e.g., the DAPO preset's clip-higher and
-dynamic sampling hold in every experiment that uses it. ``experiments.<e>.methods_by_model`` replaces
-the method list for the models it names (the product is then per model).
+< ``methods.<preset>.train`` < ``experiments.<e>.train_per_method.<method>``. Method presets win over
+the experiment so that, e.g., the DAPO preset's clip-higher and dynamic sampling hold in every
+experiment that uses it; ``train_per_method`` is the one exception, for a baseline that one paper ran
+differently (EGPO's DAPO without overlong shaping). ``experiments.<e>.methods_by_model`` replaces the
+method list for the models it names (the product is then per model). ``experiments.<e>.requires``
+names experiments that must be active with it (its figures compare against their runs).
+
+Analysis passes: an experiment with ``analysis_of: <experiment>`` evaluates (some of) that experiment's
+runs under a figure's own protocol (ACE Fig. 3 and 4, AsymGRPO's App. G curves) and trains nothing
+new. It is active whenever the experiment it analyses is, unless ``analysis_passes: false``
+(:func:`active_experiment_names`), so the default ``all`` draws every figure from data.
 
 Checkpoint schedules: ``save_freq`` is I/O, not training dynamics, so two experiments may request
 the same run with different ``save_freq``: the run then saves every gcd of them, and each experiment
@@ -84,13 +92,32 @@ MERGED_TRAIN_KEYS = ("verl_overrides",)
 def _merged_train(config: dict, exp_name: str, exp: dict, model: str, method: str) -> dict:
     train = copy.deepcopy(config.get("train", {}))
     preset = config["methods"][method]
-    for level in (exp.get("train"), (exp.get("train_per_model") or {}).get(model), preset.get("train")):
+    for level in (exp.get("train"), (exp.get("train_per_model") or {}).get(model), preset.get("train"),
+                  (exp.get("train_per_method") or {}).get(method)):
         for key, value in (level or {}).items():
             if key in MERGED_TRAIN_KEYS and isinstance(value, dict) and isinstance(train.get(key), dict):
                 train[key] = {**train[key], **copy.deepcopy(value)}
             else:
                 train[key] = copy.deepcopy(value)
     return train
+
+
+def active_experiment_names(config: dict) -> list[str]:
+    """``active_experiments``, then (with ``analysis_passes``, default true) every experiment whose
+    ``analysis_of`` is active, in config order."""
+    names = list(config.get("active_experiments") or [])
+    if config.get("analysis_passes", True):
+        for name, exp in (config.get("experiments") or {}).items():
+            parent = (exp or {}).get("analysis_of")
+            if parent is not None and parent in names and name not in names:
+                names.append(name)
+    return names
+
+
+def analysis_experiment_names(config: dict) -> list[str]:
+    """The analysis passes :func:`active_experiment_names` adds to ``active_experiments``."""
+    explicit = set(config.get("active_experiments") or [])
+    return [n for n in active_experiment_names(config) if n not in explicit]
 
 
 def _require(mapping: dict, key: str, where: str, what: str) -> None:
@@ -114,6 +141,10 @@ class Plan:
         all_exps = cfg.get("experiments") or {}
         for name in cfg.get("active_experiments") or []:
             _require(all_exps, name, "active_experiments", "experiment")
+        for name, exp in all_exps.items():
+            if exp.get("analysis_of") is not None:
+                _require(all_exps, exp["analysis_of"], f"experiments.{name}.analysis_of", "experiment")
+        for name in active_experiment_names(cfg):
             self.experiments[name] = all_exps[name]
         for exp_name, exp in self.experiments.items():
             where = f"experiments.{exp_name}"
@@ -129,6 +160,15 @@ class Plan:
                 for key in (exp.get(section) or {}):
                     if key not in exp["models"]:
                         raise ConfigError(f"{where}.{section}.{key}: not one of this experiment's models")
+            exp_methods = {*exp["methods"], *(m for ms in by_model.values() for m in ms)}
+            for key in (exp.get("train_per_method") or {}):
+                if key not in exp_methods:
+                    raise ConfigError(f"{where}.train_per_method.{key}: not one of this experiment's methods")
+            for other in exp.get("requires") or []:
+                _require(all_exps, other, f"{where}.requires", "experiment")
+                if other not in self.experiments:
+                    raise ConfigError(f"{where}.requires: experiment {other!r} must be active with {exp_name!r} "
+                                      f"(add it to active_experiments): {exp_name}'s figures compare against its runs")
             for model in exp["models"]:
                 for ds in exp["datasets"]:
                     for method in by_model.get(model, exp["methods"]):
