@@ -176,11 +176,29 @@ class Plan:
                             self._add_run(exp_name, exp, model, ds, method, int(seed))
         for bench in self.benchmarks():
             _require(cfg.get("benchmarks") or {}, bench, "protocols.*.benchmarks", "benchmark")
+            self._check_heldout(bench)
         for ds in self.datasets():
             self._check_decontamination(ds)
         for run in self.runs.values():
             for p in {self.experiments[e]["protocol"] for e in run.experiments}:
                 self.eval_steps(run, p)  # validates eval.steps and the protocols' eval_every early
+
+    def _check_heldout(self, bench: str) -> None:
+        """A benchmark that is a dataset's held-out split (``heldout_of``) reads that dataset's val.parquet,
+        which must really be held out of training."""
+        spec = self.config["benchmarks"][bench]
+        ds = spec.get("heldout_of")
+        if ds is None:
+            return
+        where = f"benchmarks.{bench}.heldout_of"
+        _require(self.config.get("datasets") or {}, ds, where, "dataset")
+        path = (spec.get("source") or {}).get("path")
+        if path != self.train_file(ds, "generic", "val") or spec.get("loader") != "heldout":
+            raise ConfigError(f"{where}: the source must be {{path: {self.train_file(ds, 'generic', 'val')}}} with "
+                              f"loader: heldout (got source {spec.get('source')}, loader {spec.get('loader')!r})")
+        if not (self.config["datasets"][ds].get("params") or {}).get("val_holdout"):
+            raise ConfigError(f"{where}: datasets.{ds}.params.val_holdout must be true, or the 'held-out' "
+                              f"prompts are trained on")
 
     def _check_decontamination(self, ds: str) -> None:
         where = f"datasets.{ds}.decontaminate_against"
@@ -193,7 +211,8 @@ class Plan:
             if run.dataset != ds:
                 continue
             for exp in run.experiments:
-                missing = [b for b in self.benchmarks(self.experiments[exp]["protocol"]) if b not in refs]
+                missing = [b for b in self.benchmarks(self.experiments[exp]["protocol"]) if b not in refs
+                           and self.config["benchmarks"][b].get("heldout_of") != ds]  # held out by construction
                 if missing:
                     raise ConfigError(
                         f"{where}: run {run.run_id} (experiment {exp!r}) is evaluated on {missing}, which "
@@ -268,9 +287,12 @@ class Plan:
         if not exps:
             raise ConfigError(f"run {run.run_id} is not evaluated under protocol {protocol!r}")
         every = self.protocol(protocol).get("eval_every") if protocol else None
+        until = self.protocol(protocol).get("eval_until") if protocol else None
         if every:
             total = int(run.train["total_steps"])
             steps = sorted(set(range(every, total + 1, every)) | {total})
+            if until:  # only the early phase (ACE §5.4: the first 20 steps), without the run's last step
+                steps = [s for s in range(every, min(until, total) + 1, every)]
             for e in exps:
                 missing = [s for s in steps if s not in run.schedules[e]]
                 if missing:
@@ -279,7 +301,8 @@ class Plan:
                         f"{run.run_id}, but experiment {e!r} saves at {run.schedules[e][:5]}...; set its "
                         f"train.save_freq to a divisor of {every}")
             return steps
-        return sorted({s for e in exps for s in run.schedules[e]})
+        steps = sorted({s for e in exps for s in run.schedules[e]})
+        return [s for s in steps if s <= until] if until else steps
 
     def eval_steps(self, run: Run, protocol: str | None = None) -> list[int]:
         which = (self.config.get("eval") or {}).get("steps", "all")

@@ -19,12 +19,18 @@ from rlvr_repro.evaluate.protocols import resolve, validate_protocol
 from rlvr_repro.plan import run_id
 
 REPO = Path(__file__).resolve().parents[2]
-OPT_IN = ("asymgrpo_beta_grid", "asymgrpo_neg075", "asymgrpo_appg", "ace_analysis")
+OPT_IN = ("asymgrpo_beta_grid", "asymgrpo_neg075")                 # train new runs: off by default
+ANALYSIS = ("ace_analysis", "ace_entropy", "asymgrpo_appg")         # the figures' passes: on by default
 
 
 @pytest.fixture(scope="module")
 def plan():
     return validate_config(load_config())
+
+
+@pytest.fixture(scope="module")
+def plan_without_analysis():
+    return validate_config({**load_config(), "analysis_passes": False})
 
 
 def _plan_with(*extra):
@@ -42,6 +48,20 @@ def test_default_matrix_run_counts(plan):
                            "asymgrpo_analysis": 8, "asymgrpo_entreg_1_5b": 1, "asymgrpo_entreg_qwen3": 1}
     assert len(plan.runs) == 76
     assert not set(OPT_IN) & set(plan.experiments)  # opt-in experiments are off by default
+    assert set(ANALYSIS) <= set(plan.experiments)   # the figures' passes are on, and train nothing new
+
+
+def test_analysis_passes_are_one_line_away(plan, plan_without_analysis):
+    assert set(plan.runs) == set(plan_without_analysis.runs)
+    assert set(plan.experiments) - set(plan_without_analysis.experiments) == set(ANALYSIS)
+    # without them the runs save on their own papers' schedules
+    r = plan_without_analysis.runs[run_id("qwen3_8b_base", "dapo17k", "grpo", 0)]
+    assert r.train["save_freq"] == 20 and plan.runs[r.run_id].train["save_freq"] == 5
+    # Neg-Only at 0.75 is drawn against the App. G curves: it refuses to run without them
+    cfg = {**load_config(), "analysis_passes": False}
+    cfg["active_experiments"] = cfg["active_experiments"] + ["asymgrpo_neg075"]
+    with pytest.raises(ValueError, match="experiment 'asymgrpo_appg' must be active with 'asymgrpo_neg075'"):
+        validate_config(cfg)
 
 
 def test_lens_matrix_is_the_papers_14_runs(plan):
@@ -105,9 +125,13 @@ def test_egpo_protocol_uses_evalscope_templates(plan):
     ("asymgrpo_neg075", {run_id(m, "math_train", "asym_neg_only_b075", 0) for m in ("qwen25_math_1_5b", "qwen3_4b")}),
     ("asymgrpo_appg", set()),
     ("ace_analysis", set()),
+    ("ace_entropy", set()),
 ])
-def test_opt_in_experiment_is_one_line_away(plan, experiment, new_runs):
-    opted = _plan_with(experiment)
+def test_opt_in_experiment_is_one_line_away(plan_without_analysis, experiment, new_runs):
+    plan = plan_without_analysis
+    with_passes = experiment in ANALYSIS or experiment == "asymgrpo_neg075"  # neg075 requires asymgrpo_appg
+    opted = validate_config({**load_config(), "analysis_passes": with_passes,
+                             "active_experiments": load_config()["active_experiments"] + [experiment]})
     assert set(opted.runs) - set(plan.runs) == new_runs
     assert set(plan.runs) <= set(opted.runs)
     exp_runs = {rid for rid, r in opted.runs.items() if experiment in r.experiments}
@@ -139,6 +163,22 @@ def test_opt_in_experiment_is_one_line_away(plan, experiment, new_runs):
             assert opted.eval_steps(r, "ace") == plan.eval_steps(plan.runs[rid], "ace")  # ACE's own schedule kept
             assert len([t for t in opted.diagnostics_targets("ace_analysis") if f"/{rid}/" in t]) == len(
                 opted.eval_steps(r, "ace_analysis"))  # OEF at every evaluated step
+    if experiment == "ace_entropy":  # ACE §5.4: held-out DAPO prompts, the first 20 steps, the policy's entropy
+        assert {(opted.runs[r].model, opted.runs[r].method) for r in exp_runs} == {
+            (m, x) for m in ("qwen25_math_7b", "qwen3_8b_base") for x in ("grpo", "ace_grpo")}
+        p = opted.protocol("ace_entropy")
+        assert p["benchmarks"] == ["dapo17k_heldout"] and p["policy_entropy"] and p["eval_until"] == 20
+        assert opted.config["benchmarks"]["dapo17k_heldout"]["heldout_of"] == "dapo17k"
+        assert opted.config["datasets"]["dapo17k"]["params"]["val_holdout"]  # really held out of training
+        for rid in exp_runs:
+            r = opted.runs[rid]
+            assert opted.eval_steps(r, "ace_entropy") == [5, 10, 15, 20], rid
+            assert opted.eval_steps(r, "ace") == plan.eval_steps(plan.runs[rid], "ace")  # ACE's own schedule kept
+            assert sorted(t for t in opted.diagnostics_targets("ace_entropy") if f"/{rid}/" in t) == sorted(
+                f"results/eval/ace_entropy/{rid}/step_{s}/dapo17k_heldout/diagnostics.json" for s in (5, 10, 15, 20))
+        for m in ("qwen25_math_7b", "qwen3_8b_base"):  # step 0: the base model, measured the same way
+            assert f"results/eval/ace_entropy/base-{m}/step_0/dapo17k_heldout/diagnostics.json" in \
+                opted.diagnostics_targets("ace_entropy")
     if experiment == "asymgrpo_appg":  # every §3 run of Fig. 2 / Fig. 3, including entropy regularisation
         assert len(exp_runs) == 14
         assert {"asym_reinforce_entreg", "asym_reinforce_entreg_qwen3", "asym_ent_decrease"} <= methods
@@ -155,7 +195,7 @@ def test_decontamination_set_does_not_depend_on_active_experiments():
     full = validate_config(load_config())
     sets = {d: full.decontamination_set(d) for d in full.config["datasets"]}
     assert sets["lens_math_dapo"] == ["math"] and sets["dapo17k"] == ["math500", "aime25"]
-    for active in (["lens"], ["asymgrpo"], ["egpo", "lens", "ace"], ["asymgrpo", *OPT_IN]):
+    for active in (["lens"], ["asymgrpo"], ["egpo", "lens", "ace"], ["asymgrpo", *OPT_IN, "asymgrpo_appg"]):
         cfg = load_config()
         cfg["active_experiments"] = active
         plan = validate_config(cfg)
@@ -185,7 +225,7 @@ def test_snakemake_plans_the_opt_in_experiments_and_the_datasets_own_references(
     """`snakemake -n` with every opt-in experiment switched on plans their evaluation under the App. G
     protocol; the LENS mix's build job takes only the MATH test set as reference, even with EGPO active."""
     extra = tmp_path / "optin.yaml"
-    extra.write_text(yaml.safe_dump({"active_experiments": ["lens", "egpo", *OPT_IN]}))
+    extra.write_text(yaml.safe_dump({"active_experiments": ["lens", "egpo", *OPT_IN, "asymgrpo_appg"]}))
     proc = subprocess.run([sys.executable, "-m", "snakemake", "-n", "all", "--configfile", str(extra)],
                           cwd=REPO, capture_output=True, text=True, timeout=300)
     out = proc.stdout + proc.stderr

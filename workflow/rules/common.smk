@@ -102,8 +102,8 @@ def _source_inputs(kind, name):
     for src, spec in _sources(kind, name).items():
         if needs_download(spec):
             out[f"snapshot_{src}"] = f"resources/raw/{kind}/{name}/{src}/source.json"
-        elif spec.get("path") and str(spec["path"]).startswith(f"{FIXTURE_DIR}/"):
-            out[f"local_{src}"] = spec["path"]
+        elif spec.get("path") and str(spec["path"]).startswith((f"{FIXTURE_DIR}/", "results/data/")):
+            out[f"local_{src}"] = spec["path"]  # a fixture, or a dataset's held-out split (heldout_of)
     return out
 
 

@@ -64,6 +64,7 @@ for _p in PLAN.protocols():
             png=[f"results/eval/{_p}/{{subject}}/step_{{step}}/{b}/entropy.png" for b in _benches],
         params:
             benchmarks=_benches,
+            policy_entropy=bool(config["protocols"][_p].get("policy_entropy", False)),  # ACE eq. 16
         threads: nthreads("generate", 2)
         resources:
             **eval_member_resources("generate", 2),  # next to the metrics jobs

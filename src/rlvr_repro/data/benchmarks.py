@@ -17,6 +17,9 @@ files (``../shared/benchmarks``), and fixes each source's known defects (notes ย
   minerva   answer inside \\boxed{} in the solution (units included)
   gsm8k     "#### n" with thousands commas -> "n"
   mmlu_stem integer answer -> letter; ``choices``; subject from ``type`` or ``subject``
+  heldout   a training set's held-out split in our verl schema (``results/data/<d>/val.parquet``):
+            ``extra_info.problem`` / ``.answer`` / ``.source_id`` (ACE ยง5.4's "held-out subset of
+            DAPO-Math-17K prompts"; the benchmark spec names the dataset with ``heldout_of``)
 
 A row without a usable gold answer is an error naming the benchmark, row and field: a benchmark
 silently shrinking would change every number in the tables.
@@ -199,10 +202,18 @@ def load_mmlu_stem(r: _Row) -> dict:
                  choices=list(choices), subject=subject)
 
 
+def load_heldout(r: _Row) -> dict:
+    extra = r.get("extra_info", dict)
+    sub = _Row(extra, r.index, r.benchmark, r.counters)
+    row = _base(sub, problem=sub.get("problem", str), answer=sub.get("answer", str))
+    row["id"] = str(extra.get("source_id") or row["id"])
+    return row
+
+
 LOADERS: dict[str, Callable[[_Row], dict]] = {
     "math500": load_math500, "math": load_math, "aime24": load_aime, "aime25": load_aime,
     "amc23": load_amc23, "olympiadbench": load_olympiadbench, "minerva": load_minerva,
-    "gsm8k": load_gsm8k, "mmlu_stem": load_mmlu_stem,
+    "gsm8k": load_gsm8k, "mmlu_stem": load_mmlu_stem, "heldout": load_heldout,
 }
 
 

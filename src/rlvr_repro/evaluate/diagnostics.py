@@ -10,6 +10,9 @@
   length-normalised log-ratio ACE's advantage uses, §4), its overconfident error fraction
   ``OEF = P(c > 0 | incorrect)`` and mean overconfidence magnitude ``E[c | c > 0, incorrect]``.
   The reference model's log-probs of the samples are computed by teacher forcing.
+* :func:`score_token_entropy` and :func:`policy_entropy` — ACE §5.4 (Fig. 4, eq. 16): the evaluated
+  policy's average per-token entropy ``-(1/sum|y|) sum_y sum_t sum_v pi(v | x, y_<t) log pi(v | x, y_<t)``
+  over its own samples (teacher forcing at the sampled tokens' positions).
 
 Samples without a value (an empty response has no mean NLL; a response without ``</think>``
 has no split) are left out of a statistic and counted in its ``n_missing``, never dropped
@@ -147,10 +150,11 @@ def _encode_row(tokenizer, row: dict, eos: int) -> tuple[list[int], list[list[in
     return prompt_ids, responses
 
 
-def _score_chunk(model, chunk: list[tuple[list[int], list[list[int]]]], pad: int) -> list[list[float | None]]:
-    """Mean log-prob of every response of several problems in one forward: prompts left-padded and
-    prefilled once per problem (:mod:`rlvr_repro.shared_prompts`), responses right-padded, and the
-    vocabulary softmax taken only at the positions that predict response tokens."""
+def _score_chunk(model, chunk: list[tuple[list[int], list[list[int]]]], pad: int, stat: str = "logprob") -> list[list]:
+    """Mean log-prob (``stat="logprob"``) or (sum of token entropies, n tokens) (``stat="entropy"``) of every
+    response of several problems in one forward: prompts left-padded and prefilled once per problem
+    (:mod:`rlvr_repro.shared_prompts`), responses right-padded, and the vocabulary softmax taken only at
+    the positions that predict response tokens."""
     prompts = [p for p, rs in chunk for _ in rs]
     responses = [r for _, rs in chunk for r in rs]
     if not responses:
@@ -167,15 +171,68 @@ def _score_chunk(model, chunk: list[tuple[list[int], list[list[int]]]], pad: int
     pos = (mask.cumsum(-1) - 1).clamp(min=0)
     logits = forward_tail_logits(model, ids, mask, pos, lp - 1, lr + 1)
     logits = logits[:, :lr].float()  # the last prompt position and each response position predict the next token
-    logp = torch.log_softmax(logits, dim=-1).gather(-1, ids[:, lp:].unsqueeze(-1)).squeeze(-1)
+    log_softmax = torch.log_softmax(logits, dim=-1)
+    if stat == "entropy":
+        per_token = -(log_softmax.exp() * log_softmax).sum(-1)  # H_t = -sum_v pi(v) log pi(v)
+    else:
+        per_token = log_softmax.gather(-1, ids[:, lp:].unsqueeze(-1)).squeeze(-1)
     values, k = [], 0
     for _, rs in chunk:
         row = []
         for r in rs:
-            row.append(float(logp[k, :len(r)].mean()) if r else None)
+            if stat == "entropy":
+                row.append((float(per_token[k, :len(r)].sum()), len(r)))
+            else:
+                row.append(float(per_token[k, :len(r)].mean()) if r else None)
             k += 1
         values.append(row)
     return values
+
+
+def _load_scorer(model_dir: str | Path, dtype: str, threads: int | None):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    if threads:
+        torch.set_num_threads(int(threads))
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=getattr(torch, dtype)).eval()
+    eos = model.generation_config.eos_token_id
+    eos = (eos[0] if isinstance(eos, (list, tuple)) else eos) if eos is not None else tokenizer.eos_token_id
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos
+    return model, tokenizer, eos, pad
+
+
+@torch.no_grad()
+def score_token_entropy(model_dir: str | Path, gen_rows: Sequence[dict] | str | Path, *, dtype: str = "float32",
+                        threads: int | None = None, progress: bool = True, max_rows: int = 16
+                        ) -> list[list[tuple[float, int]]]:
+    """ACE eq. 16's ingredients for every sample: (sum over its tokens of H_t, number of tokens) under the
+    model in ``model_dir``, the tokens being the response re-tokenized (+ EOS when it stopped on it), as
+    :func:`score_logprobs` scores them. ``max_rows`` samples per forward: the [rows x tokens x vocab]
+    softmax is the memory bound."""
+    if isinstance(gen_rows, (str, Path)):
+        gen_rows = read_jsonl(gen_rows)
+    model, tokenizer, eos, pad = _load_scorer(model_dir, dtype, threads)
+    encoded = [_encode_row(tokenizer, row, eos) for row in gen_rows]
+    return _score_encoded(model, encoded, pad, max_rows, desc=f"entropy under {Path(model_dir).name}",
+                          progress=progress, stat="entropy")
+
+
+def policy_entropy(scored: Sequence[Sequence[tuple[float, int]]]) -> dict:
+    """ACE eq. 16: H = -(1/|y|avg) sum over samples and tokens of sum_v pi log pi, i.e. the token-weighted mean
+    entropy ``token_mean = sum H_t / sum |y|`` (nats per token), plus ``sample_mean`` (the mean of the
+    per-sample means) for reference. Samples without tokens are counted in ``n_missing``."""
+    total, tokens, per_sample, missing = 0.0, 0, [], 0
+    for row in scored:
+        for h_sum, n in row:
+            if n == 0:
+                missing += 1
+                continue
+            total += h_sum
+            tokens += n
+            per_sample.append(h_sum / n)
+    return {"token_mean": total / tokens if tokens else None, "sample_mean": _mean(per_sample),
+            "n_tokens": tokens, "n_samples": len(per_sample), "n_missing": missing}
 
 
 @torch.no_grad()
@@ -195,17 +252,9 @@ def score_logprobs(model_dir: str | Path, gen_rows: Sequence[dict] | str | Path,
     default: the diagnostic compares small differences of log-probs, so it does not trade precision
     for speed.
     """
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
     if isinstance(gen_rows, (str, Path)):
         gen_rows = read_jsonl(gen_rows)
-    if threads:
-        torch.set_num_threads(int(threads))
-    tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=getattr(torch, dtype)).eval()
-    eos = model.generation_config.eos_token_id
-    eos = (eos[0] if isinstance(eos, (list, tuple)) else eos) if eos is not None else tokenizer.eos_token_id
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos
+    model, tokenizer, eos, pad = _load_scorer(model_dir, dtype, threads)
     if only is not None and len(only) != len(gen_rows):
         raise ValueError(f"score_logprobs: `only` has {len(only)} rows for {len(gen_rows)} generations rows")
     encoded = []
@@ -226,15 +275,15 @@ def score_logprobs(model_dir: str | Path, gen_rows: Sequence[dict] | str | Path,
     return out
 
 
-def _score_encoded(model, encoded: list, pad: int, max_rows: int, *, desc: str, progress: bool
-                   ) -> list[list[float | None]]:
+def _score_encoded(model, encoded: list, pad: int, max_rows: int, *, desc: str, progress: bool,
+                   stat: str = "logprob") -> list[list]:
     """Encoded rows scored in chunks of whole problems of at most ``max_rows`` samples."""
-    out: list[list[float | None]] = []
+    out: list[list] = []
     chunk: list = []
     bar = tqdm(total=len(encoded), desc=desc, disable=not progress)
     for item in encoded + [None]:
         if chunk and (item is None or sum(len(rs) for _, rs in chunk) + len(item[1]) > max_rows):
-            out += _score_chunk(model, chunk, pad)
+            out += _score_chunk(model, chunk, pad, stat)
             bar.update(len(chunk))
             chunk = []
         if item is not None:

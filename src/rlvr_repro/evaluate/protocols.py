@@ -11,6 +11,8 @@ A protocol (``config/protocols.yaml``, top-level ``protocols:``) is a mapping::
                                    the qwen_math prompt family with Qwen2.5-Math-1.5B, not its length)
     prompt_template: default | evalscope   how a problem becomes a prompt (rlvr_repro.prompts.TEMPLATES)
     eval_every: int | null         evaluate every N training steps (rlvr_repro.plan checks the checkpoints)
+    eval_until: int | null         evaluate only checkpoints up to this step (ACE §5.4: the first 20 steps)
+    policy_entropy: bool           diagnostics also measure the evaluated policy's token entropy (ACE eq. 16)
     curve_ema: float in [0, 1) | null   report side: EMA factor of accuracy-vs-step curves
     diagnostics: all | last | none | null   which cells get diagnostics.json (null = config eval.diagnostics)
     seed: int                      base seed; each problem's seed is derived from it
@@ -35,7 +37,8 @@ from rlvr_repro.prompts import FAMILIES, TEMPLATES
 
 SAMPLING_KEYS = ("temperature", "top_p", "top_k", "n", "k_list", "trials", "max_tokens")
 TOP_KEYS = SAMPLING_KEYS + ("seed", "benchmarks", "overrides", "paper", "description", "max_tokens_by_model",
-                            "prompt_template", "eval_every", "curve_ema", "diagnostics")
+                            "prompt_template", "eval_every", "eval_until", "curve_ema", "diagnostics",
+                            "policy_entropy")
 NAME_RE = re.compile(r"^[a-z0-9_]+$")
 
 
@@ -123,6 +126,11 @@ def validate_protocol(name: str, spec: dict) -> dict:
     every = spec.get("eval_every")
     if every is not None and not (_is_int(every) and every >= 1):
         raise ProtocolError(f"{where}.eval_every: must be null or an int >= 1, got {every!r}")
+    until = spec.get("eval_until")
+    if until is not None and (isinstance(until, bool) or not isinstance(until, int) or until < 1):
+        raise ProtocolError(f"{where}.eval_until: must be null or an int >= 1, got {until!r}")
+    if not isinstance(spec.get("policy_entropy", False), bool):
+        raise ProtocolError(f"{where}.policy_entropy: must be true or false, got {spec['policy_entropy']!r}")
     ema = spec.get("curve_ema")
     if ema is not None and not (_is_num(ema) and 0 <= ema < 1):
         raise ProtocolError(f"{where}.curve_ema: must be null or a number in [0, 1), got {ema!r}")
@@ -142,7 +150,7 @@ def validate_protocol(name: str, spec: dict) -> dict:
         _check_sampling(f"{where}.overrides.{bench}", ov)
     out = {"name": name, "top_p": 1.0, "top_k": -1, "k_list": None, "trials": None, "seed": 0,
            "overrides": {}, "max_tokens_by_model": {}, "prompt_template": "default", "eval_every": None,
-           "curve_ema": None, "diagnostics": None, **spec}
+           "eval_until": None, "curve_ema": None, "diagnostics": None, "policy_entropy": False, **spec}
     for bench in benches:  # every (benchmark, family) must resolve to coherent settings
         for family in FAMILIES:
             resolve(out, bench, family)
