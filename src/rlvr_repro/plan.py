@@ -392,13 +392,79 @@ class Plan:
 
     def diagnostics_targets(self, protocol: str | None = None) -> list[str]:
         """diagnostics.json cells, per protocol as ``diagnostics_which`` says."""
+        return [f"{self.eval_dir(p, subject, step, b)}/diagnostics.json"
+                for p, subject, step, b in self.eval_cells(protocol) if self._has_diagnostics(p, subject, step)]
+
+    def _has_diagnostics(self, protocol: str, subject: str, step: int) -> bool:
+        which = self.diagnostics_which(protocol)
+        if which == "none":
+            return False
+        return which == "all" or subject.startswith(BASE_PREFIX) or step == self.runs[subject].steps[-1]
+
+    # ---------------------------------------------------------------- evaluation allocations
+    def eval_pack_size(self, protocol: str) -> int:
+        """Checkpoints of one run evaluated in one allocation under ``protocol``
+        (``eval.checkpoints_per_allocation.<protocol>``, default 1)."""
+        size = ((self.config.get("eval") or {}).get("checkpoints_per_allocation") or {}).get(protocol, 1)
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise ConfigError(f"eval.checkpoints_per_allocation.{protocol}: must be an int >= 1, got {size!r}")
+        return size
+
+    def eval_part(self, protocol: str, subject: str, step: int) -> int | None:
+        """Which allocation ("part") of the run's evaluated checkpoints ``step`` falls in: consecutive
+        evaluated steps, ``eval_pack_size`` per part. None when checkpoints are not packed (size 1, or a
+        base model, which has only step 0)."""
+        size = self.eval_pack_size(protocol)
+        if size == 1 or subject.startswith(BASE_PREFIX):
+            return None
+        steps = self.eval_steps(self.runs[subject], protocol)
+        if step not in steps:
+            raise ConfigError(f"step {step} is not an evaluated checkpoint of {subject} under {protocol} ({steps})")
+        return steps.index(step) // size
+
+    def eval_group_name(self, protocol: str, subject: str, step: int) -> str:
+        """The Snakemake group (one Slurm allocation) of a checkpoint's evaluation jobs: one per checkpoint,
+        or one per part when the protocol packs checkpoints (the part's marker job connects them)."""
+        part = self.eval_part(protocol, subject, step)
+        if part is None:
+            return f"eval_{protocol}_{subject}_step{step}"
+        return f"eval_{protocol}_{subject}_part{part}"
+
+    def eval_part_steps(self, protocol: str, subject: str, part: int) -> list[int]:
+        size = self.eval_pack_size(protocol)
+        return self.eval_steps(self.runs[subject], protocol)[part * size:(part + 1) * size]
+
+    @staticmethod
+    def eval_part_marker(protocol: str, subject: str, part: int) -> str:
+        return f"{RESULTS}/eval/{protocol}/{subject}/part_{part}.done"
+
+    def eval_part_inputs(self, protocol: str, subject: str, part: int) -> list[str]:
+        """Every metrics.json and diagnostics.json of the part's checkpoints: what its marker waits for."""
+        steps = self.eval_part_steps(protocol, subject, part)
+        if not steps:
+            raise ConfigError(f"{subject} has no part {part} under protocol {protocol}")
         out = []
-        for p, subject, step, b in self.eval_cells(protocol):
-            which = self.diagnostics_which(p)
-            if which == "none":
+        for step in steps:
+            for b in self.benchmarks(protocol):
+                cell = self.eval_dir(protocol, subject, step, b)
+                out.append(f"{cell}/metrics.json")
+                if self._has_diagnostics(protocol, subject, step):
+                    out.append(f"{cell}/diagnostics.json")
+        return out
+
+    def eval_part_targets(self) -> list[str]:
+        """The part markers of every packed protocol (requested by ``evaluate``, so each part's jobs form
+        one connected group, i.e. one allocation)."""
+        out = []
+        for p in self.protocols():
+            size = self.eval_pack_size(p)
+            if size == 1:
                 continue
-            if which == "all" or subject.startswith(BASE_PREFIX) or step == self.runs[subject].steps[-1]:
-                out.append(f"{self.eval_dir(p, subject, step, b)}/diagnostics.json")
+            for subject in self.subjects(p):
+                if subject.startswith(BASE_PREFIX):
+                    continue
+                n_parts = -(-len(self.eval_steps(self.runs[subject], p)) // size)
+                out += [self.eval_part_marker(p, subject, i) for i in range(n_parts)]
         return out
 
     def checkpoint_targets(self) -> list[str]:

@@ -210,3 +210,26 @@ def test_heldout_benchmark_must_really_be_held_out():
     cfg["benchmarks"]["h"]["source"] = {"path": "results/data/other/val.parquet"}
     with pytest.raises(ConfigError, match=r"the source must be \{path: results/data/d/val.parquet\}"):
         Plan(cfg)
+
+
+def test_packed_checkpoints_form_parts_of_one_allocation():
+    cfg = small_config(eval={"steps": "all", "checkpoints_per_allocation": {"p": 2}})
+    plan = Plan(cfg)
+    rid = run_id("m1", "d", "grpo", 0)                        # evaluated at 4, 8, 10
+    assert [plan.eval_part("p", rid, s) for s in (4, 8, 10)] == [0, 0, 1]
+    assert plan.eval_group_name("p", rid, 4) == plan.eval_group_name("p", rid, 8) == f"eval_p_{rid}_part0"
+    assert plan.eval_group_name("p", rid, 10) == f"eval_p_{rid}_part1"
+    assert plan.eval_group_name("p", "base-m1", 0) == "eval_p_base-m1_step0"  # the base model is never packed
+    assert plan.eval_part_steps("p", rid, 0) == [4, 8] and plan.eval_part_steps("p", rid, 1) == [10]
+    # the marker waits for every cell of its checkpoints: metrics of both benchmarks, diagnostics at the last step
+    assert sorted(plan.eval_part_inputs("p", rid, 1)) == sorted(
+        [f"results/eval/p/{rid}/step_10/{b}/{f}" for b in ("b1", "b2") for f in ("metrics.json", "diagnostics.json")])
+    assert sorted(plan.eval_part_inputs("p", rid, 0)) == sorted(
+        f"results/eval/p/{rid}/step_{s}/{b}/metrics.json" for s in (4, 8) for b in ("b1", "b2"))
+    assert sorted(plan.eval_part_targets()) == sorted(
+        f"results/eval/p/{r}/part_{i}.done" for r in plan.runs for i in (0, 1))
+    # unpacked protocols keep one allocation per checkpoint and no markers
+    plain = Plan(small_config())
+    assert plain.eval_group_name("p", rid, 8) == f"eval_p_{rid}_step8" and plain.eval_part_targets() == []
+    with pytest.raises(ConfigError, match="checkpoints_per_allocation.p: must be an int >= 1"):
+        Plan(small_config(eval={"checkpoints_per_allocation": {"p": 0}})).eval_part("p", rid, 4)

@@ -36,7 +36,7 @@ for _p in PLAN.protocols():
             resources=res("generate"),
         threads: nthreads("generate", 2)
         resources:
-            **res("generate"),
+            **eval_member_resources("generate", 1, _p),
         group:
             eval_group(_p)
         log:
@@ -67,7 +67,7 @@ for _p in PLAN.protocols():
             policy_entropy=bool(config["protocols"][_p].get("policy_entropy", False)),  # ACE eq. 16
         threads: nthreads("generate", 2)
         resources:
-            **eval_member_resources("generate", 2),  # next to the metrics jobs
+            **eval_member_resources("generate", 2, _p),  # next to the metrics jobs
         group:
             eval_group(_p)
         log:
@@ -128,7 +128,30 @@ rule metrics:
         "../../scripts/metrics.py"
 
 
+rule eval_part:
+    """Marker of one allocation of packed checkpoints (eval.checkpoints_per_allocation): it waits for the
+    metrics and diagnostics of the part's checkpoints and shares their group, which connects them into
+    one group job, i.e. one Slurm allocation in which their generate jobs take the GPU in turn."""
+    input:
+        lambda w: PLAN.eval_part_inputs(w.protocol, w.subject, int(w.part)),
+    output:
+        "results/eval/{protocol}/{subject}/part_{part}.done",
+    wildcard_constraints:
+        protocol=_alternation(PLAN.protocols()),
+        part=r"\d+",
+    resources:
+        **{k: v for k, v in eval_member_resources("grade", 2 * MAX_BENCHES).items() if k != "runtime"},
+        runtime=1,
+    group:
+        lambda w: PLAN.eval_group_name(w.protocol, w.subject, PLAN.eval_part_steps(w.protocol, w.subject, int(w.part))[0])
+    log:
+        "logs/eval_part/{protocol}/{subject}/part_{part}.log",
+    run:
+        Path(output[0]).write_text("\n".join(input) + "\n")
+
+
 rule evaluate:
     input:
         PLAN.metrics_targets(),
         PLAN.diagnostics_targets(),
+        PLAN.eval_part_targets(),
