@@ -131,6 +131,7 @@ def test_roc_curve_area_is_the_auc_and_sample_table_keeps_every_sample():
     table = sample_table(gen, [{"id": 1, "correct": [True, False]}])
     assert table["correct"] == [True, False] and table["mean_nll"] == [0.5, None]
     assert table["nll_answer"] == [None, 2.0] and table["n_answer_tokens"] == [None, 4]
+    assert table["problem"] == ["1", "1"]  # both samples of problem 1 (EGPO Table 3 samples problems)
 
 
 def test_policy_entropy_is_the_token_weighted_mean_hand_values():

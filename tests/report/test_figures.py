@@ -42,7 +42,8 @@ def _log(path, steps, *, verl: bool, seed: int):
 def _samples(rng, n, think: bool):
     correct = rng.random(n) < 0.5
     nll = np.where(correct, 0.3, 0.6) + 0.1 * rng.standard_normal(n)
-    out = {"correct": correct.tolist(), "mean_nll": nll.tolist(), "n_tokens": [100] * n,
+    out = {"problem": [f"p{i // 8}" for i in range(n)], "correct": correct.tolist(), "mean_nll": nll.tolist(),
+           "n_tokens": [100] * n,
            "nll_think": [None] * n, "nll_answer": [None] * n, "n_answer_tokens": [None] * n}
     if think:
         out["nll_think"] = (nll + 0.2 * rng.standard_normal(n)).tolist()

@@ -72,11 +72,13 @@ SAMPLE_FIELDS = ("mean_nll", "nll_think", "nll_answer", "n_tokens", "n_answer_to
 
 def sample_table(gen_rows: Sequence[dict], grade_rows: Sequence[dict]) -> dict:
     """Per-sample columns for the report's figures (EGPO Fig. 3, Fig. 5 ROC, App. A.4 KDEs and
-    length-vs-entropy): ``correct`` and each of ``SAMPLE_FIELDS`` (None where a sample has none),
-    one entry per sample in row order. Numbers only, so a cell of 8 x 1,000 samples stays small."""
-    out: dict[str, list] = {"correct": [], **{k: [] for k in SAMPLE_FIELDS}}
+    length-vs-entropy): ``problem`` (the generations row's id, so a table can sample problems as EGPO
+    Table 3 does), ``correct`` and each of ``SAMPLE_FIELDS`` (None where a sample has none), one entry
+    per sample in row order."""
+    out: dict[str, list] = {"problem": [], "correct": [], **{k: [] for k in SAMPLE_FIELDS}}
     for row, grades in _paired(gen_rows, grade_rows):
         for sample, ok in zip(row["samples"], grades):
+            out["problem"].append(str(row["id"]))
             out["correct"].append(bool(ok))
             for key in SAMPLE_FIELDS:
                 out[key].append(sample.get(key))
