@@ -253,3 +253,30 @@ def test_lens_dapo_component_is_every_unique_prompt(plan):
     spec = plan.config["datasets"]["lens_math_dapo"]
     assert spec["params"]["components"] == {"math": {"kind": "math_train"}, "dapo": {"kind": "dapo", "size": None}}
     assert "every unique DAPO-Math-17k prompt" in spec["description"]
+
+
+def test_egpo_settings_are_the_authors_where_the_text_lost_them(plan):
+    """EGPO §4.1 / A.2 values lost from the text, from the authors' configs (Zzzzyear/test_verl@4656be8)."""
+    egpo = {rid: r for rid, r in plan.runs.items() if set(r.experiments) & {"egpo", "egpo_ablation"}}
+    assert len(egpo) == 22
+    for rid, r in egpo.items():
+        t = r.train
+        assert (t["group_size"], t["prompts_per_step"], t["ppo_mini_batch_size"], t["lr"], t["total_steps"]) == \
+            (16, 64, 64, 1e-6, 770), rid
+        if r.method == "dapo":  # "follow the default configuration in verl": no overlong shaping
+            assert t["overlong_buffer_len"] == 0 and t["dynamic_sampling"] and t["clip_ratio_high"] == 0.28, rid
+    for m in ("qwen25_math_7b", "qwen3_8b_base", "llama31_8b_instruct"):  # ACE's DAPO keeps it
+        assert plan.runs[run_id(m, "dapo17k", "dapo", 0)].train["overlong_buffer_len"] == 512
+    methods = plan.config["methods"]
+    assert (methods["egpo"]["params"]["w_min"], methods["egpo"]["params"]["w_max"]) == (0.8, 2.0)
+    assert methods["egpo_no_nsr"]["params"]["nsr"] is False and "egpo_no_nsr" not in {r.method for r in plan.runs.values()}
+    data = plan.config["datasets"]["openr1_stable10k"]["params"]
+    assert (data["max_problem_tokens"], data["final_prompt_max_tokens"], data["max_response_tokens"]) == (4096, 1024, 4096)
+    assert (data["min_generations"], data["response_length_rule"]) == (2, "solution_first")
+
+
+def test_lens_step_is_a_verl_step_of_128_prompts(plan):
+    """LENS App. D.1: a gradient update = 32 questions x 16; a verl training step = 128 questions = 4 updates."""
+    lens = plan.config["experiments"]["lens"]["train"]
+    assert (lens["prompts_per_step"], lens["ppo_mini_batch_size"], lens["group_size"], lens["total_steps"]) == \
+        (128, 32, 16, 1500)
