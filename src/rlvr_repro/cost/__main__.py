@@ -114,7 +114,8 @@ def main(argv: list[str] | None = None) -> int:
         with ThreadPoolExecutor(max_workers=max(1, min(4, (os.cpu_count() or 2) // 2))) as pool:
             # one experiment's share: without the analysis passes its own runs would pull in
             per = {e: pool.submit(dry_run, experiments=[e], analysis_passes=False, **kwargs) for e in names}
-            total = pool.submit(dry_run, experiments=names, analysis_passes=False, **kwargs)
+            total = per[names[0]] if len(names) == 1 else pool.submit(dry_run, experiments=names,
+                                                                      analysis_passes=False, **kwargs)
             base = pool.submit(dry_run, experiments=[n for n in names if n not in analysis],
                                analysis_passes=False, **kwargs) if analysis else None
             for e, fut in [*per.items(), ("TOTAL", total)]:
