@@ -55,10 +55,13 @@ def resources(member: dict, allocation: dict) -> dict:
 
 def declare(workflow, allocation: dict) -> None:
     """Make ``eval_gpus`` and ``eval_share`` local-scope resources with a pool of one ``allocation`` per
-    group job, in every Snakemake process (the login node's, and the ones Slurm starts for a group job,
-    which re-read the Snakefile and must stack the same jobs the same way), unless ``--resources``
-    already sets them."""
+    group job, in every Snakemake process of a cluster run (the login node's, and the ones Slurm starts
+    for a group job, which re-read the Snakefile and must stack the same jobs the same way), unless
+    ``--resources`` already sets them. A plain local run (main process, no ``--jobs`` for remote nodes)
+    ignores groups; it gets no pool, so its jobs run side by side as ``--cores`` allows, as before."""
     workflow.resourcescope(**{SHARE: "local", GPUS: "local"})
+    if workflow.is_main_process and workflow.nodes is None:
+        return
     for name, pool in ((SHARE, FULL), (GPUS, max(1, int(allocation.get("gpu") or 0)))):
         if name not in workflow.global_resources or workflow.global_resources[name].value is None:
             workflow.register_resource(name, pool)
