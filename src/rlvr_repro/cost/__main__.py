@@ -58,7 +58,8 @@ def render(result: dict, *, assumptions: Assumptions, submissions_note: str | No
         sub = extra.get("submissions")
         out.append(f"analysis passes ({', '.join(extra['experiments'])}; `analysis_passes: true`): "
                    f"+{extra['checkpoints']} checkpoints saved, +{extra['cells']} evaluation cells, "
-                   f"+{_fmt_h(extra['eval_gpu_hours_to_go'])} eval GPU-h to go"
+                   + (f"+{_fmt_h(extra['eval_gpu_hours_to_go'])}" if not result["total"]["benchmarks_not_built"]
+                      else "+?") + " eval GPU-h to go"
                    + (f", +{sub} Slurm submissions" if sub is not None else "")
                    + "; `analysis_passes: false` (a --configfile line) removes them.")
     by_rule = (result["total"].get("submissions") or {}).get("by_rule")
