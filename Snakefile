@@ -26,6 +26,7 @@ os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (_SRC, os.environ.get("PYT
 envvars:
     "PYTHONPATH",
 
+
 from rlvr_repro.config import CONFIG_FILES
 
 # Absolute paths: the workflow also runs with `--directory <elsewhere>` (tests, scratch space).

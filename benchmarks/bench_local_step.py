@@ -40,7 +40,7 @@ from rlvr_repro.compute_dtype import resolve_model_dtype  # noqa: E402
 from rlvr_repro.config import load_config  # noqa: E402
 from rlvr_repro.data.arith_task import arith_task_rows  # noqa: E402
 from rlvr_repro.prompts import build_messages, render_prompt  # noqa: E402
-from rlvr_repro.shared_prompts import generate_shared  # noqa: E402
+from rlvr_repro.prefix_cache import generate_shared  # noqa: E402
 from rlvr_repro.train.local import train_local  # noqa: E402
 from rlvr_repro.train.logprobs import response_log_probs  # noqa: E402
 

@@ -1,4 +1,4 @@
-"""Snakemake entry point: the generated local sources of the CPU run (rlvr_repro.data.fixtures)."""
+"""Snakemake entry point: the generated local sources the config names (rlvr_repro.data.fixtures)."""
 from pathlib import Path
 
 from rlvr_repro.data.fixtures import write_local_fixtures
@@ -6,7 +6,7 @@ from rlvr_repro.snakeio import logged
 
 with logged(snakemake.log[0]):
     written = write_local_fixtures(Path(snakemake.output[0]).parent, int(snakemake.params.seed),
-                                   **dict(snakemake.params.sizes))
+                                   names=snakemake.params.names, **dict(snakemake.params.sizes))
     missing = sorted(set(map(str, snakemake.output)) - {str(p) for p in written.values()})
     if missing:
         raise RuntimeError(f"fixture writer did not produce {missing}")

@@ -3,7 +3,7 @@ import json
 from pathlib import Path
 
 from rlvr_repro.report.build import write_html
-from rlvr_repro.report.provenance import git_commit, package_versions
+from rlvr_repro.report.provenance import git_commit, package_versions, protocol_graders
 from rlvr_repro.snakeio import logged
 
 with logged(snakemake.log[0]):
@@ -15,7 +15,8 @@ with logged(snakemake.log[0]):
                plot_files=plots, plots_root=Path(snakemake.input.plots).parent,
                figure_files=[p for p in snakemake.input.figures if p.endswith(".png")],
                detail_plot_files=histograms, papers=dict(snakemake.params.papers),
-               git_commit=git_commit(snakemake.params.repo), packages=package_versions(),
+               git_commit=git_commit(snakemake.params.repo),
+               packages={**package_versions(), **protocol_graders(snakemake.config.get("protocols"))},
                config_files=list(snakemake.params.config_files),
                run_specs=[Path(p).parent / "run.json" for p in snakemake.input.trained],
                manifests=dict(zip(snakemake.params.datasets, snakemake.input.manifests)))

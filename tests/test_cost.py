@@ -44,7 +44,7 @@ def test_estimate_is_tokens_times_size_at_the_stated_rates():
 def test_default_config_before_anything_ran(plan, tmp_path):
     result = summarize(plan, tmp_path, A)
     total = result["total"]
-    assert total["runs"] == len(plan.runs) == 76 and total["new"] == 76 and total["done"] == 0
+    assert total["runs"] == len(plan.runs) == 78 and total["new"] == 78 and total["done"] == 0
     assert total["checkpoints"] == len(plan.checkpoint_targets()) and total["checkpoints_on_disk"] == 0
     assert total["cells"] == len(list(plan.eval_cells())) and total["cells_on_disk"] == 0
     assert total["train_gpu_hours"] == pytest.approx(total["train_gpu_hours_to_go"]) and total["train_gpu_hours"] > 1000
@@ -130,7 +130,7 @@ def test_cli_on_the_default_config(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "TOTAL (shared once)" in proc.stdout and "our choice" in proc.stdout
     result = json.loads(out.read_text())
-    assert result["total"]["runs"] == 76
+    assert result["total"]["runs"] == 78
     # the figures' analysis passes: what they add is printed with the line that removes them
     extra = result["analysis_passes"]
     assert extra["experiments"] == ["ace_analysis", "ace_entropy", "asymgrpo_appg"]
@@ -158,3 +158,15 @@ def test_cli_on_the_default_config(tmp_path):
     # every job is local, submitted alone, or one of the jobs a group submission holds
     assert sub["submissions"] == sum(by_rule.values()) and sub["jobs"] > sub["submissions"] + sub["local"]
     assert "Slurm submissions by rule" in proc.stdout and "qwen3_4b-math_train-asym_reinforce_entreg_qwen3-s0" in proc.stdout
+
+
+def test_a_reference_policy_is_costed_for_an_estimator_that_reads_ref_log_probs(plan):
+    import dataclasses
+
+    from rlvr_repro.cost.summary import _has_ref
+
+    ace = next(r for r in plan.runs.values() if plan.config["methods"][r.method]["estimator"] == "ace")
+    grpo = next(r for r in plan.runs.values() if r.method == "grpo")
+    ace = dataclasses.replace(ace, train={**ace.train, "need_ref": False, "use_kl_loss": False})
+    grpo = dataclasses.replace(grpo, train={**grpo.train, "use_kl_loss": False})
+    assert _has_ref(plan, ace) and not _has_ref(plan, grpo)

@@ -1,4 +1,4 @@
-"""Atomic writes, JSON/JSONL and hashes shared by every stage (rlvr_repro.io, rlvr_repro.data.io)."""
+"""Atomic writes, JSON/JSONL and hashes shared by every stage (rlvr_repro.io, rlvr_repro.data.builder_io)."""
 
 import hashlib
 import json
@@ -6,7 +6,7 @@ import json
 import pytest
 
 from rlvr_repro.data.errors import DataError
-from rlvr_repro.data.io import read_jsonl as read_source_jsonl
+from rlvr_repro.data.builder_io import read_jsonl as read_source_jsonl
 from rlvr_repro.io import (JsonlError, atomic_write, dumps_row, read_jsonl, repair_torn_tail,
                            sha256_file, write_json, write_jsonl, write_text)
 

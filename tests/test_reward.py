@@ -1,4 +1,5 @@
-"""The verifiable reward: verl's custom-reward signature and the local trainer's batch form."""
+"""The verifiable reward: verl's custom-reward signature, the local trainer's batch form, and that it
+pays nothing to responses designed to game a lenient grader."""
 
 import time
 
@@ -70,9 +71,65 @@ def test_fast_path_needs_no_worker_for_integer_answers(monkeypatch):
         raise AssertionError("integer answers must not reach the math-verify worker pool")
 
     monkeypatch.setattr("rlvr_repro.evaluate.grading.shared_pool", no_pool)
-    sols = [f"... Answer: {k % 50}" for k in range(2048)]
+    sols = [f"Let me think step by step.\nAnswer: {k % 50}" if k % 2 else f"so \\boxed{{{k % 50}}}" for k in range(2048)]
     scores = reward.score_batch(["math_dapo"] * 2048, sols, ["7"] * 2048)
     assert sum(scores) == sum(1 for k in range(2048) if k % 50 == 7)
+
+
+# Each of these would be paid by a lenient grader (last number, "answer is" anywhere, last box only,
+# the first number of a list, an unescaped relation); the gold is 7 in every case.
+GAMING = [
+    "Let me compute. 3 + 4 gives 7",                                 # a number that is merely last
+    "I am not sure. It could be 6.\nThe sum is 7",
+    "The answer is 7 or 8.",                                         # hedges
+    "Either 6 or 7",
+    r"\boxed{6} or \boxed{7}",
+    r"\boxed{7} \boxed{8}",
+    r"\boxed{7 \text{ or } 8}",
+    r"\boxed{\pm 7}",
+    "7 or 8",
+    r"\boxed{6, 7, 8}",                                              # lists
+    "6, 7, 8",
+    r"\boxed{1}\boxed{2}\boxed{3}\boxed{4}\boxed{5}\boxed{6}\boxed{7}\boxed{8}\boxed{9}",
+    r"\boxed{x \neq 7}",                                            # relations
+    r"\boxed{x < 7}",
+    r"$x \geq 7$",
+    "x > 7",
+    "The answer is 7 apples, or maybe 8.",
+    "Answer: 7\nWait, that is wrong. Let me redo it: 8 is right",   # a retracted answer line
+    r"\boxed{8}. Check: 7",                                          # the box is the answer, not the tail
+    r"<think>the answer is \boxed{7}</think>The answer is \boxed{8}",
+    r"so the answer is \boxed{7",                                    # a truncated box
+    r"\boxed{700\%}",
+    "seven",
+]
+PAID = ["7", "7.", "$7$", "The answer is 7.", "Answer: 7", r"\boxed{7}", r"So the final answer is $\boxed{7}$.",
+        "Reasoning first.\nThe final answer is 7.", "x = 7", r"\boxed{7}. Check: 3 + 4 = 7, so \boxed{7}"]
+
+
+def test_responses_designed_to_game_a_lenient_grader_get_zero():
+    scores = reward.score_batch(["math_dapo"] * len(GAMING), GAMING, ["7"] * len(GAMING))
+    assert dict(zip(GAMING, scores)) == {g: 0.0 for g in GAMING}
+    # the evaluation grader (math-verify on the whole text) does pay the first one: the reward's
+    # reading is stricter than the evaluation standard, never looser
+    assert grade(GAMING[0], "7", "math500") is True
+
+
+def test_stated_answers_are_paid_under_every_prompt_family():
+    """short_answer asks for the bare number, the other families for a box: both forms pay."""
+    scores = reward.score_batch(["math_dapo"] * len(PAID), PAID, ["7"] * len(PAID))
+    assert dict(zip(PAID, scores)) == {p: 1.0 for p in PAID}
+    verl = [reward.compute_score("math_dapo", p, "7")["score"] for p in GAMING[:3] + PAID[:3]]
+    assert verl == [0.0, 0.0, 0.0, 1.0, 1.0, 1.0]
+
+
+def test_local_task_rewards_its_bare_answers():
+    """The local arithmetic task (data.arith_task): MATH-500-shaped and GSM8K-shaped golds, the
+    short_answer model's bare answers."""
+    sources = ["arith", "arith", "gsm8k", "math_train", "math_train"]
+    sols = ["7", " 12\n", "9", "The answer is 5.", "3 + 4 = 8"]
+    golds = ["7", "12", "Tom has 4 + 5 = <<4+5=9>>9 apples.\n#### 9", "5", "7"]
+    assert reward.score_batch(sources, sols, golds) == [1.0, 1.0, 1.0, 1.0, 0.0]
 
 
 def test_verl_loads_compute_score_by_path_and_calls_it_from_a_thread():

@@ -39,6 +39,7 @@ import re
 from dataclasses import dataclass, field
 
 from rlvr_repro.models import params_billions
+from rlvr_repro.train.keys import TRAIN_KEYS
 
 RESULTS = "results"
 BASE_PREFIX = "base-"
@@ -85,8 +86,9 @@ class Run:
         return checkpoint_steps(self.train)
 
 
-# Mapping-valued train keys merged key by key across the levels (every other key is replaced).
-MERGED_TRAIN_KEYS = ("verl_overrides",)
+# Mapping-valued train keys (the table's kind "mapping": verl_overrides) merge key by key across the
+# levels; every other key is replaced.
+MERGED_TRAIN_KEYS = tuple(k.name for k in TRAIN_KEYS if k.kind == "mapping")
 
 
 def _merged_train(config: dict, exp_name: str, exp: dict, model: str, method: str) -> dict:
@@ -224,8 +226,6 @@ class Plan:
                 raise ConfigError(f"{label} name {part!r} must match {NAME_RE.pattern} (it becomes part of a run id)")
         rid = run_id(model, ds, method, seed)
         train = _merged_train(self.config, exp_name, exp, model, method)
-        if "backend" in (exp.get("train") or {}) or "backend" in (exp.get("train_per_model") or {}).get(model, {}):
-            raise ConfigError(f"experiments.{exp_name}: train.backend is global (set it in the top-level `train`)")
         checkpoint_steps(train)  # validates total_steps / save_freq early
         schedule = checkpoint_steps(train)
         if rid in self.runs:
@@ -259,6 +259,11 @@ class Plan:
                 if b not in out:
                     out.append(b)
         return out
+
+    def benchmark_format(self, benchmark: str) -> str:
+        """The answer format (loader, hence grading mode) of a configured benchmark: its ``loader``, or
+        its own name (the config schema requires a loader for names that are not one)."""
+        return self.config["benchmarks"][benchmark].get("loader", benchmark)
 
     def datasets(self) -> list[str]:
         return sorted({r.dataset for r in self.runs.values()})

@@ -1,7 +1,22 @@
 """The verifiable reward: 1.0 when a response's final answer is correct, else 0.0.
 
-Training and evaluation grade with the same code (:mod:`rlvr_repro.evaluate.grading`), so a
-reward of 1 during training means exactly what "correct" means in the papers' tables.
+Training and evaluation share the grader (:mod:`rlvr_repro.evaluate.grading`): equivalence is
+math-verify's, as in the strict evaluation default. The reward is stricter about *what it reads*
+(:func:`rlvr_repro.evaluate.extract.reward_answer`): a math answer is expected, and every prompt family
+says in which form (:mod:`rlvr_repro.prompts`):
+
+* the boxed families (qwen_math, qwen3, llama31, r1_distill, generic, and the evalscope template) ask
+  for the final answer in ``\\boxed{}``: the reward reads the boxes after a closing ``</think>``;
+  several different boxes are one list answer (a hedge ``\\boxed{2}`` or ``\\boxed{3}`` is wrong for
+  the gold 2);
+* ``short_answer`` (the local arithmetic task) asks for "only the final answer as a number": the
+  reward reads the whole response as the answer. ``7``, ``7.``, ``$7$`` and "The answer is 7." pay;
+  a number inside a sentence does not.
+
+Either way, a response with no box that is more than an answer gets 0: the reward never pays for a
+number that merely appears last in the text, for a relation (``x \\neq 5``, ``x < 3``), a list or a
+hedge, or for a truncated box. The reading does not depend on the family (a bare "7" is an answer
+under any prompt, a boxed one too), so the reward needs only ``(data_source, response, gold)``.
 
 Entry points:
 
@@ -14,11 +29,11 @@ Entry points:
 * :func:`score_batch` — ``(data_sources, solutions, ground_truths) -> list[float]`` for the local
   CPU trainer.
 
-The fast path is cheap: answer extraction plus exact string / rational comparison in-process
-(integer answers such as DAPO-Math's never reach math-verify); identical answers within a batch
-are judged once. ``data_source`` picks the grading mode: a benchmark name uses that benchmark's
-mode, GSM8K-like sources the numeric mode, anything else (DAPO-Math-17k, OpenR1, MATH train,
-unknown sources) the general math grader.
+The fast path is cheap: the answer is read in-process and two plain numbers (DAPO-Math's integer
+answers, the local task's) are compared exactly in-process; identical answers within a batch are
+judged once. ``data_source`` picks the grading mode (how the gold is read): a benchmark name uses that
+benchmark's mode, GSM8K-like sources the numeric mode, anything else (DAPO-Math-17k, OpenR1, MATH
+train, unknown sources) the general math mode.
 """
 
 from __future__ import annotations
@@ -66,7 +81,7 @@ def _grade_by_source(data_sources: Sequence, solutions: Sequence[str], ground_tr
     results: list = [None] * n
     for mode, idx in by_mode.items():
         graded = grade_many([(solutions[i], ground_truths[i]) for i in idx], None, mode=mode,
-                            workers=workers, timeout=timeout)
+                            strict_format=True, workers=workers, timeout=timeout)
         for i, res in zip(idx, graded):
             results[i] = res
     return results
@@ -93,7 +108,7 @@ def compute_score(data_source, solution_str: str, ground_truth, extra_info=None,
     """
     mode = source_mode(data_source)
     try:
-        result = grade_many([(solution_str, ground_truth)], None, mode=mode, workers=1,
+        result = grade_many([(solution_str, ground_truth)], None, mode=mode, strict_format=True, workers=1,
                             timeout=kwargs.get("timeout", DEFAULT_TIMEOUT_S))[0]
     except ValueError as exc:
         raise ValueError(f"reward for data_source {data_source!r}, ground_truth "

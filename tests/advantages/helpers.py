@@ -5,6 +5,17 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from rlvr_repro.advantages import ESTIMATORS, Rollouts, validate_params
+
+
+def response_advantages(name: str, *, rewards, index, response_mask, old_log_probs=None, ref_log_probs=None,
+                        token_entropy=None, **params) -> torch.Tensor:
+    """The per-response scalar advantages (float64 [N]) of estimator ``name``, before the broadcast
+    over tokens that ``compute_advantages`` does."""
+    batch = Rollouts.build(rewards=rewards, index=index, response_mask=response_mask,
+                           old_log_probs=old_log_probs, ref_log_probs=ref_log_probs, token_entropy=token_entropy)
+    return ESTIMATORS[name](batch, **validate_params(name, params))
+
 
 def constant_logprob_rows(mean_log_probs, lengths, width: int) -> tuple[torch.Tensor, torch.Tensor]:
     """(log_probs [N, width], mask [N, width]) where row i has lengths[i] tokens, each with log-prob

@@ -7,8 +7,8 @@ import math
 import pytest
 import torch
 
-from advantages.helpers import random_batch, row_values
-from rlvr_repro.advantages import compute_advantages, compute_response_advantages
+from advantages.helpers import random_batch, row_values, response_advantages
+from rlvr_repro.advantages import compute_advantages
 
 
 def _batch(groups):
@@ -45,8 +45,8 @@ def test_presets_pos_only_neg_only_and_symmetric():
 
 def test_reinforce_point_and_grpo_closed_form():
     rb = random_batch(seed=4)
-    rein = compute_response_advantages("reinforce", **rb)
-    assert torch.equal(compute_response_advantages("asymgrpo", beta_pos=0.0, beta_neg=0.0, **rb), rein)
+    rein = response_advantages("reinforce", **rb)
+    assert torch.equal(response_advantages("asymgrpo", beta_pos=0.0, beta_neg=0.0, **rb), rein)
     # (0.5, 0.5) = GRPO's eq. 4 closed form = GRPO with the population std; check on p = 1/4:
     # mean .25, population std sqrt(.25·.75) = 0.4330 -> (1-.25)/0.4330 = sqrt(3)
     b = _batch([ONE_OF_FOUR])
@@ -89,4 +89,4 @@ def test_flip_two_response_groups_use_p_zero_point():
 @pytest.mark.parametrize("flip", ["none", "pos", "neg"])
 def test_random_batches_finite(flip):
     for seed in range(5):
-        assert torch.isfinite(compute_response_advantages("asymgrpo", flip=flip, **random_batch(seed=seed))).all()
+        assert torch.isfinite(response_advantages("asymgrpo", flip=flip, **random_batch(seed=seed))).all()

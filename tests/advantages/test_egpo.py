@@ -7,8 +7,8 @@ import math
 import pytest
 import torch
 
-from advantages.helpers import constant_logprob_rows, random_batch, row_values
-from rlvr_repro.advantages import compute_advantages, compute_response_advantages
+from advantages.helpers import constant_logprob_rows, random_batch, row_values, response_advantages
+from rlvr_repro.advantages import compute_advantages
 
 
 def _batch(groups, width=3):
@@ -76,7 +76,7 @@ def test_default_eps_is_close_to_exact_and_bounds_hold():
     assert torch.allclose(vals("egpo", b), vals("egpo", b, entropy_eps=0.0), atol=1e-5)
     for seed in range(5):
         rb = random_batch(seed=seed)
-        w = compute_response_advantages("egpo", nsr=False, **rb) / compute_response_advantages("grpo", **rb)
+        w = response_advantages("egpo", nsr=False, **rb) / response_advantages("grpo", **rb)
         w = w[torch.isfinite(w)]
         # the default bounds are EGPO's authors' [0.8, 2.0]
         assert ((w >= 0.8 - 1e-9) & (w <= 2.0 + 1e-9)).all()
@@ -95,7 +95,7 @@ def test_singleton_equal_and_zero_entropy():
     b = _batch([("s", [1.0], [0.7]), ("z", [1.0, 0.0], [0.0, 0.0])])
     grpo = vals("grpo", b)
     assert torch.allclose(vals("egpo", b), grpo)
-    with pytest.raises(ValueError, match=r"egpo.params.w_max must be >= 1.0"):
+    with pytest.raises(ValueError, match=r"egpo.params.w_max: .* is less than the minimum of 1.0"):
         compute_advantages("egpo", **b, w_max=0.8)
 
 

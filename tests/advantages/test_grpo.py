@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from rlvr_repro.advantages import ESTIMATORS, compute_advantages, compute_response_advantages
-from advantages.helpers import random_batch
+from rlvr_repro.advantages import ESTIMATORS, compute_advantages
+from advantages.helpers import random_batch, response_advantages
 
 
 def _ones(n, t=3):
@@ -42,7 +42,7 @@ def test_all_equal_groups_get_zero(value):
 
 
 def test_single_response_group_gets_zero_by_contract():
-    # DESIGN.md: "a group of one response gets 0" -- no group baseline, no contrast
+    # docs/CONTRACTS.md: "a group of one response gets 0" -- no group baseline, no contrast
     for name in ("grpo", "drgrpo"):
         adv = compute_advantages(name, rewards=[1.0, 0.0], index=["a", "b"], response_mask=_ones(2))
         assert torch.equal(adv, torch.zeros(2, 3))
@@ -67,21 +67,21 @@ def test_masking_zero_length_and_dtype():
 @pytest.mark.parametrize("name", sorted(ESTIMATORS))
 def test_shuffled_group_order_is_equivariant(name):
     b = random_batch(seed=3)
-    base = compute_response_advantages(name, **b)
+    base = response_advantages(name, **b)
     perm = torch.randperm(len(b["rewards"]), generator=torch.Generator().manual_seed(1))
     shuffled = {k: (v[perm.numpy()] if isinstance(v, np.ndarray) else v[perm]) for k, v in b.items()}
-    assert torch.allclose(compute_response_advantages(name, **shuffled), base[perm], atol=1e-12)
+    assert torch.allclose(response_advantages(name, **shuffled), base[perm], atol=1e-12)
 
 
 @pytest.mark.parametrize("index_kind", ["object_array", "list", "int_tensor", "int_array"])
 def test_index_types_agree(index_kind):
     b = random_batch(seed=5)
-    ref = compute_response_advantages("grpo", **b)
+    ref = response_advantages("grpo", **b)
     codes = {u: i for i, u in enumerate(sorted(set(b["index"])))}
     ints = [codes[u] for u in b["index"]]
     b["index"] = {"object_array": b["index"], "list": list(b["index"]), "int_tensor": torch.tensor(ints),
                   "int_array": np.array(ints)}[index_kind]
-    assert torch.allclose(compute_response_advantages("grpo", **b), ref)
+    assert torch.allclose(response_advantages("grpo", **b), ref)
 
 
 def test_bad_inputs_name_the_field_and_row():

@@ -8,8 +8,8 @@ import statistics
 import pytest
 import torch
 
-from advantages.helpers import constant_logprob_rows, random_batch, row_values
-from rlvr_repro.advantages import compute_advantages, compute_response_advantages
+from advantages.helpers import constant_logprob_rows, random_batch, row_values, response_advantages
+from rlvr_repro.advantages import compute_advantages
 
 EPS = 1e-6
 
@@ -68,8 +68,8 @@ def test_ablations_mixed_only_and_negative_only():
 def test_calibrated_rewards_in_range_and_sign_invariance():
     for seed in range(5):
         b = random_batch(seed=seed, group_size=16)
-        adv = compute_response_advantages("lens", **b)
-        grpo = compute_response_advantages("grpo", **b)
+        adv = response_advantages("lens", **b)
+        grpo = response_advantages("grpo", **b)
         assert torch.isfinite(adv).all()
         mixed = grpo != 0  # mixed (or singleton-correct) groups: LENS keeps GRPO's sign (§5.1 "Handling Invariance")
         assert torch.equal(torch.sign(adv[mixed]), torch.sign(grpo[mixed]))
@@ -111,7 +111,7 @@ def _lens_rows(groups):
 
 def _r_tilde(b, d_imp):
     from rlvr_repro.advantages.lens import lens_calibrated_rewards
-    from rlvr_repro.advantages.rollouts import Rollouts
+    from rlvr_repro.advantages.batch import Rollouts
 
     return lens_calibrated_rewards(Rollouts.build(**b), d_imp).tolist()
 
@@ -134,9 +134,9 @@ def test_d_imp_readings_hand_computed():
     assert _r_tilde(b, "pibar") == pytest.approx(R_MIXED + R_LONGER["pibar"], abs=1e-6)
     assert _r_tilde(b, "raw") == pytest.approx(R_MIXED_RAW + R_LONGER["raw"], abs=1e-6)
     # through the public entry point and the preset parameter: GRPO normalisation of r~
-    adv = compute_response_advantages("lens", d_imp="raw", **b)
+    adv = response_advantages("lens", d_imp="raw", **b)
     assert adv.tolist() == pytest.approx(grpo_norm(R_MIXED_RAW) + grpo_norm(R_LONGER["raw"]), abs=1e-5)
-    assert compute_response_advantages("lens", **b).tolist() == pytest.approx(
+    assert response_advantages("lens", **b).tolist() == pytest.approx(
         grpo_norm(R_MIXED) + grpo_norm(R_LONGER["pibar"]), abs=1e-5)  # default = pibar
 
 
@@ -146,13 +146,13 @@ def test_d_imp_edge_cases(d_imp):
     b = _lens_rows([("c", [1.0, 1.0, 1.0], [0.7, 0.2, 0.9], [3, 1, 5]),
                     ("n", [0.0] * 4, [0.5, 0.25, 0.25, 0.125], [4] * 4)])
     assert _r_tilde(b, d_imp) == pytest.approx([1.0, 1.0, 1.0] + R_NEG, abs=1e-6)
-    adv = compute_response_advantages("lens", d_imp=d_imp, **b)
+    adv = response_advantages("lens", d_imp=d_imp, **b)
     neg_mean = statistics.mean(R_NEG)
     assert adv.tolist() == pytest.approx([0.0] * 3 + [0.25 * (r - neg_mean) for r in R_NEG], abs=1e-6)
     # one response per group: correct -> r~ 1, incorrect -> r~ = -(1/1)·p/(2p - p) = -1; both advantages 0
     b = _lens_rows([("a", [1.0], [0.6], [3]), ("z", [0.0], [0.3], [2])])
     assert _r_tilde(b, d_imp) == pytest.approx([1.0, -1.0])
-    assert compute_response_advantages("lens", d_imp=d_imp, **b).tolist() == [0.0, 0.0]
+    assert response_advantages("lens", d_imp=d_imp, **b).tolist() == [0.0, 0.0]
     # zero-length responses (pibar = pi = exp(0) = 1) inside a mixed group: finite, and masked to 0
     b = _lens_rows([("e", [1.0, 0.0, 0.0], [0.5, 0.5, 0.4], [0, 0, 3])])
     # pibar = [1, 1, 0.4]; D_imp = {(1/3)(1/1)}^-1 = 3 in both readings (the correct one is empty) > 2

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pytest
 
 from rlvr_repro.data.dapo import TEMPLATE_PREFIX, TEMPLATE_SUFFIX
-from rlvr_repro.data.io import write_parquet
+from rlvr_repro.data.builder_io import write_parquet
 
 SHARED_BENCHMARKS = Path(__file__).resolve().parents[2] / "../shared/benchmarks"
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from rlvr_repro.evaluate.metrics import (
-    avg_at_k, bootstrap_ci, mean_and_stderr, mean_pass_at_k, pass_at_k, summarize, trials_summary)
+    bootstrap_ci, mean_and_stderr, mean_pass_at_k, pass_at_k, summarize, trials_summary)
 
 
 def test_pass_at_k_hand_values():
@@ -48,17 +48,6 @@ def test_pass_at_1_equals_mean_accuracy():
     rng = np.random.default_rng(0)
     correct = rng.random((50, 32)) < 0.3
     assert mean_pass_at_k(correct.tolist(), 1) == pytest.approx(correct.mean(), abs=1e-12)
-
-
-def test_avg_at_k_hand_values():
-    rows = [[True, False, True, True], [False, False, False, True]]
-    # first 2 samples: (1/2 + 0/2)/2 = 0.25; all 4: (3/4 + 1/4)/2 = 0.5
-    assert avg_at_k(rows, 2) == pytest.approx(0.25)
-    assert avg_at_k(rows) == pytest.approx(0.5)
-    with pytest.raises(ValueError):
-        avg_at_k(rows, 5)
-    with pytest.raises(ValueError, match="different sample counts"):
-        avg_at_k([[True], [True, False]])
 
 
 def test_mean_and_stderr_hand_values():

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from rlvr_repro.evaluate.protocols import (
-    ProtocolError, default_k_list, load_protocols, resolve, validate_protocol)
+    ProtocolError, default_k_list, resolve, validate_protocol)
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "config" / "protocols.yaml"
@@ -17,7 +17,7 @@ SCHEMA = ROOT / "workflow" / "schemas" / "protocols.schema.yaml"
 
 @pytest.fixture(scope="module")
 def protocols():
-    return load_protocols(CONFIG)
+    return {name: validate_protocol(name, spec) for name, spec in yaml.safe_load(CONFIG.read_text())["protocols"].items()}
 
 
 def test_ace_protocol(protocols):
@@ -113,6 +113,7 @@ BASE = {"temperature": 1.0, "n": 4, "max_tokens": 32, "benchmarks": ["gsm8k"]}
     ({"overrides": {"gsm8k": {"nn": 2}}}, r"overrides.gsm8k: unknown key"),
     ({"max_tokens_by_model": {"qwen25_7b": 0}}, r"max_tokens_by_model.qwen25_7b: must be an int >= 1"),
     ({"prompt_template": "lighteval"}, r"prompt_template: must be one of \['default', 'evalscope'\]"),
+    ({"grader": "qwen25_math"}, r"grader: must be one of \['evalscope', 'math_verify', 'strict_answer'\]"),
     ({"eval_every": 0}, r"eval_every: must be null or an int >= 1"),
     ({"curve_ema": 1.0}, r"curve_ema: must be null or a number in \[0, 1\)"),
 ])
@@ -137,11 +138,23 @@ def test_missing_key_and_unknown_family():
         resolve(p, "aime24", "generic")
 
 
-def test_load_protocols_names_the_file(tmp_path):
-    path = tmp_path / "p.yaml"
-    path.write_text("protocols:\n  x: {temperature: 1.0, n: 2, max_tokens: 8, benchmarks: [gsm8k], top_k: -5}\n")
-    with pytest.raises(ProtocolError, match=r"p.yaml: protocols.x.top_k"):
-        load_protocols(path)
-    path.write_text("other: 1\n")
-    with pytest.raises(ProtocolError, match="top-level 'protocols:'"):
-        load_protocols(path)
+def test_a_bad_protocol_is_named():
+    with pytest.raises(ProtocolError, match=r"protocols.x.top_k"):
+        validate_protocol("x", {"temperature": 1.0, "n": 2, "max_tokens": 8, "benchmarks": ["gsm8k"], "top_k": -5})
+
+
+def test_each_protocol_names_the_grader_of_its_papers_harness(protocols):
+    """EGPO evaluated with evalscope; LENS names Math-Verify; ACE "a rule-based math verifier";
+    AsymGRPO names none: the strict default. The report prints each protocol's grader."""
+    from rlvr_repro.report.provenance import protocol_graders
+
+    raw = yaml.safe_load(CONFIG.read_text())["protocols"]
+    assert all("grader" in spec for spec in raw.values())
+    assert {name: p["grader"] for name, p in protocols.items()} == {
+        "ace": "math_verify", "ace_analysis": "math_verify", "lens": "math_verify", "egpo": "evalscope",
+        "asymgrpo": "math_verify", "asymgrpo_appg": "math_verify", "local": "strict_answer"}
+    assert validate_protocol("p", BASE)["grader"] == "math_verify"       # not named: the strict default
+    lines = protocol_graders(raw)
+    assert lines["grader egpo"].startswith("evalscope: evalscope v1.4.2")
+    assert lines["grader lens"].startswith("math_verify: math-verify 0.9.0")
+    assert protocol_graders({"x": {}}) == {"grader x": lines["grader lens"]}

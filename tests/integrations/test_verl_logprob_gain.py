@@ -11,9 +11,10 @@ pytest.importorskip("verl", reason="verl not installed")
 
 from integrations.test_verl_overrides import as_dict, paper_spec  # noqa: E402
 from integrations.verl_batches import make_dataproto  # noqa: E402
-from rlvr_repro.advantages.diagnostics import logprob_gain_correct  # noqa: E402
+from rlvr_repro.advantages.batch_stats import logprob_gain_correct  # noqa: E402
 from rlvr_repro.integrations.verl import plugin  # noqa: E402
-from rlvr_repro.integrations.verl.overrides import build_overrides, check_overrides  # noqa: E402
+from rlvr_repro.integrations.verl.check import check_overrides  # noqa: E402
+from rlvr_repro.integrations.verl.overrides import build_overrides  # noqa: E402
 
 
 def test_key_switches_the_legacy_loop_and_the_flag_and_composes():

@@ -77,12 +77,35 @@ def test_footguns_are_encoded():
 
 def test_token_entropy_estimator_refuses_the_v1_trainer():
     pytest.importorskip("verl")
-    from rlvr_repro.integrations.verl.overrides import check_overrides
+    from rlvr_repro.integrations.verl.check import check_overrides
 
     overrides = build_overrides(paper_spec("edge_grpo"), reward_path="/r.py")
     assert check_overrides(overrides)["adv_estimator"] == "rlvr_edge_grpo"
     with pytest.raises(ValueError, match="needs the per-token entropy.*v1 trainer"):
         check_overrides(overrides + ["trainer.use_v1=true"])
+
+
+def test_an_estimator_that_reads_ref_log_probs_gets_a_reference_policy_without_asking():
+    """REQUIRES, not the preset's need_ref, decides: ACE without need_ref and without KL still gets a
+    reference policy (use_kl_loss with a zero coefficient); GRPO with the same train keys gets none."""
+    spec = paper_spec("ace_grpo")
+    spec["train"] = {**spec["train"], "need_ref": False, "use_kl_loss": False}
+    ace = as_dict(build_overrides(spec, reward_path="/r.py"))
+    assert ace["actor_rollout_ref.actor.use_kl_loss"] == "true" and ace["actor_rollout_ref.actor.kl_loss_coef"] == "0.0"
+    grpo = as_dict(build_overrides({**spec, "method": {"name": "grpo", "estimator": "grpo", "params": {}}},
+                                   reward_path="/r.py"))
+    assert grpo["actor_rollout_ref.actor.use_kl_loss"] == "false"
+
+
+def test_train_keys_left_out_take_the_tables_defaults():
+    spec = paper_spec("grpo")
+    for key in ("clip_ratio_c", "kl_loss_type", "ppo_mini_batch_size", "weight_decay"):
+        spec["train"].pop(key)
+    got = as_dict(build_overrides(spec, reward_path="/r.py"))
+    assert got["actor_rollout_ref.actor.clip_ratio_c"] == "3.0" and got["actor_rollout_ref.actor.kl_loss_type"] == "low_var_kl"
+    assert got["actor_rollout_ref.actor.optim.weight_decay"] == "0.01"
+    # ppo_mini_batch_size null = prompts_per_step (fully on-policy), as in the local trainer
+    assert got["actor_rollout_ref.actor.ppo_mini_batch_size"] == got["data.train_batch_size"]
 
 
 def test_bad_specs_fail_with_names():
@@ -97,7 +120,7 @@ def test_bad_specs_fail_with_names():
 
 def test_hydra_values_round_trip_through_compose():
     pytest.importorskip("verl")
-    from rlvr_repro.integrations.verl.overrides import compose
+    from rlvr_repro.integrations.verl.check import compose
 
     odd = "/data/a b/it's=1,2 [x].parquet"
     cfg = compose([f"data.train_files={hydra_value(odd)}", "actor_rollout_ref.rollout.name=vllm",
@@ -108,7 +131,7 @@ def test_hydra_values_round_trip_through_compose():
 @pytest.mark.parametrize("preset", ["grpo", "ace_dapo", "drgrpo"])
 def test_check_overrides_representative_presets(preset):
     pytest.importorskip("verl")
-    from rlvr_repro.integrations.verl.overrides import check_overrides
+    from rlvr_repro.integrations.verl.check import check_overrides
 
     spec = paper_spec(preset)
     info = check_overrides(build_overrides(spec, reward_path="/r.py"))
@@ -120,7 +143,7 @@ def test_check_overrides_representative_presets(preset):
 @pytest.mark.slow
 def test_check_overrides_every_preset():
     pytest.importorskip("verl")
-    from rlvr_repro.integrations.verl.overrides import check_overrides
+    from rlvr_repro.integrations.verl.check import check_overrides
 
     for preset in METHODS:
         spec = paper_spec(preset)
@@ -144,7 +167,7 @@ SLOW = pytest.mark.slow
 ])
 def test_check_overrides_fails_loudly(extra, message):
     pytest.importorskip("verl")
-    from rlvr_repro.integrations.verl.overrides import check_overrides
+    from rlvr_repro.integrations.verl.check import check_overrides
 
     with pytest.raises(ValueError, match=message):
         check_overrides(build_overrides(paper_spec("ace_grpo"), reward_path="/r.py") + extra)

@@ -15,9 +15,9 @@ pytest.importorskip("transfer_queue", reason="verl's v1 trainer needs the Transf
 
 from integrations.verl_batches import make_dataproto, our_inputs  # noqa: E402
 from rlvr_repro.advantages import ESTIMATORS, compute_advantages  # noqa: E402
-from rlvr_repro.advantages.diagnostics import training_diagnostics  # noqa: E402
+from rlvr_repro.advantages.batch_stats import training_diagnostics  # noqa: E402
 from rlvr_repro.integrations.verl import plugin  # noqa: E402
-from rlvr_repro.integrations.verl.overrides import compose  # noqa: E402
+from rlvr_repro.integrations.verl.check import compose  # noqa: E402
 from verl.trainer.ppo import core_algos, ray_trainer  # noqa: E402
 from verl.trainer.ppo import metric_utils  # noqa: E402
 from verl.trainer.ppo.v1 import trainer_base, utils as v1_utils  # noqa: E402

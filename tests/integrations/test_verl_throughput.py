@@ -149,7 +149,7 @@ def _config_with(verl_overrides):
 
 def test_valid_override_reaches_the_composed_config():
     pytest.importorskip("verl")
-    from rlvr_repro.integrations.verl.overrides import compose
+    from rlvr_repro.integrations.verl.check import compose
 
     (s,) = override_sets(_config_with({A + "rollout.enforce_eager": True, A + "rollout.max_num_seqs": 256,
                                        "++" + A + "model.override_config": {"rope_scaling": {"factor": 2.0}}})).values()

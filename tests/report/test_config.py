@@ -1,4 +1,4 @@
-"""config/tables.yaml, config/paper_numbers.yaml and workflow/schemas/tables.schema.yaml agree."""
+"""config/tables.yaml and config/paper_numbers.yaml validate against workflow/schemas/tables.schema.yaml."""
 import dataclasses
 from pathlib import Path
 
@@ -49,14 +49,14 @@ def test_schema_and_tablespec_know_the_same_keys():
 
 
 @pytest.mark.parametrize("mutate, message", [
-    (lambda t: t.update(benchmark=t.pop("benchmarks")), "unknown key 'benchmark'"),
-    (lambda t: t.pop("protocol"), "missing key 'protocol'"),
-    (lambda t: t.update(metrics=["pass@0"]), "key 'metrics' has a bad entry 'pass@0'"),
-    (lambda t: t.update(step="first"), "key 'step' must be one of"),
-    (lambda t: t.update(name="Table 1"), "key 'name' = 'Table 1' must match"),
-    (lambda t: t.update(avg="yes"), "key 'avg' has the wrong type"),
+    (lambda t: t.update(benchmark=t.pop("benchmarks")), "Additional properties are not allowed ('benchmark' was"),
+    (lambda t: t.pop("protocol"), "]: 'protocol' is a required property"),
+    (lambda t: t.update(metrics=["pass@0"]), "].metrics[0]: 'pass@0' does not match"),
+    (lambda t: t.update(step="first"), "].step: 'first' is not one of ['last', 'best', 'all']"),
+    (lambda t: t.update(name="Table 1"), "].name: 'Table 1' does not match"),
+    (lambda t: t.update(avg="yes"), "].avg: 'yes' is not of type 'boolean'"),
 ])
-def test_bad_table_entries_are_rejected_by_both(mutate, message):
+def test_bad_table_entries_are_named(mutate, message):
     tables = _tables()
     mutate(tables[0])
     assert list(_validator().iter_errors(tables)), "schema accepted a bad entry"

@@ -182,21 +182,25 @@ def test_page_opens_with_one_section_per_paper(tmp_path):
 
 
 def test_cluster_logs_fill_the_entropy_and_negative_group_panels(tmp_path):
-    """verl runs log `entropy` and `diag/frac_none_solved`; the local trainer `entropy_proxy` and
-    `frac_all_incorrect`: one canonical accessor reads either, row by row in a mixed frame."""
+    """verl runs log `entropy` and `diag/frac_none_solved`; the local trainer `entropy` (true token
+    entropy), `entropy_proxy` (mean NLL) and `frac_all_incorrect`: one canonical accessor reads either,
+    row by row in a mixed frame, and never reads the NLL proxy as the entropy."""
     from rlvr_repro.report.plots import COMPARE_KEYS
     from rlvr_repro.report.trainkeys import train_series
 
     verl = tmp_path / "m-d-grpo-s0" / "train_log.jsonl"
     local = tmp_path / "m-d-lens-s0" / "train_log.jsonl"
+    old = tmp_path / "m-d-dapo-s0" / "train_log.jsonl"  # a local log from before true entropy was logged
     for path, rec in ((verl, {"entropy": 0.7, "diag/frac_none_solved": 0.4, "verl/response_length/clip_ratio": 0.1}),
-                      (local, {"entropy_proxy": 0.9, "frac_all_incorrect": 0.2, "truncated_frac": 0.3})):
+                      (local, {"entropy": 0.8, "entropy_proxy": 0.9, "frac_all_incorrect": 0.2, "truncated_frac": 0.3}),
+                      (old, {"entropy_proxy": 0.6, "frac_all_incorrect": 0.5, "truncated_frac": 0.0})):
         path.parent.mkdir()
         path.write_text("\n".join(json.dumps({"step": s, "reward_mean": 0.1, **rec}) for s in (1, 2)) + "\n")
-    logs = collect_train_logs([verl, local])
-    assert list(train_series(logs, "entropy")) == [0.7, 0.7, 0.9, 0.9]
-    assert list(train_series(logs, "frac_none_solved")) == [0.4, 0.4, 0.2, 0.2]
-    assert list(train_series(logs, "truncated_frac")) == [0.1, 0.1, 0.3, 0.3]
+    logs = collect_train_logs([verl, local, old])
+    assert list(train_series(logs, "entropy"))[:4] == [0.7, 0.7, 0.8, 0.8]
+    assert train_series(logs, "entropy").iloc[4:].isna().all()
+    assert list(train_series(logs, "frac_none_solved")) == [0.4, 0.4, 0.2, 0.2, 0.5, 0.5]
+    assert list(train_series(logs, "truncated_frac")) == [0.1, 0.1, 0.3, 0.3, 0.0, 0.0]
     assert "truncated_frac" in COMPARE_KEYS and {"entropy", "frac_none_solved"} <= set(COMPARE_KEYS)
     with pytest.raises(KeyError, match="unknown training quantity"):
         train_series(logs, "entropy_proxy")
@@ -205,3 +209,33 @@ def test_cluster_logs_fill_the_entropy_and_negative_group_panels(tmp_path):
     verl_only = collect_train_logs([verl])
     assert len(plot_training_comparison(verl_only, tmp_path / "v")) == 1
     assert "entropy" in collect_train_logs([verl]).columns and "entropy_proxy" not in verl_only.columns
+
+
+def test_one_colour_and_name_per_method_and_two_point_curves_as_points(results, monkeypatch):
+    """GRPO is the same colour (rlvr_repro.report.style) and carries its paper name in every plot; a
+    curve of base + one checkpoint is two points, not a line."""
+    from rlvr_repro.report import plots
+    from rlvr_repro.report.style import METHOD_COLORS
+
+    root, metrics, logs, _ = results
+    figures = []
+    real = plots._save
+    monkeypatch.setattr(plots, "_save", lambda fig, path: (figures.append(fig), real(fig, path))[1])
+    df = collect_metrics(metrics)
+    plots.plot_training_comparison(collect_train_logs(logs), root / "t")
+    plots.plot_pass_at_k(df, root / "p")
+    plots.plot_accuracy_vs_step(df, root / "a")
+    plots.plot_accuracy_vs_step(df[df.step != 1], root / "a2")  # base (step 0) + step 2 only
+    colours = {}
+    for fig in figures:
+        for ax in fig.axes:
+            for line in ax.lines:
+                label = line.get_label().split(" (")[0]
+                if not label.startswith("_"):
+                    colours.setdefault(label, set()).add(line.get_color())
+    assert colours["GRPO"] == {METHOD_COLORS["grpo"]} and colours["LENS"] == {METHOD_COLORS["lens"]}
+    assert colours["Base"] == {METHOD_COLORS["base"]} and "grpo" not in colours
+    two = [line for line in figures[-1].axes[0].lines if line.get_label().startswith("GRPO")]
+    assert len(two) == 1 and list(two[0].get_xdata()) == [0, 2] and two[0].get_linestyle() == "None"
+    three = [line for line in figures[-3].axes[0].lines if line.get_label().startswith("GRPO")]
+    assert list(three[0].get_xdata()) == [0, 1, 2] and three[0].get_linestyle() == "-"

@@ -233,7 +233,7 @@ def test_bad_estimator_fails_before_sampling(make_spec, tmp_path):
 @pytest.mark.parametrize("group_size,reward", [(1, 1.0), (4, 1.0), (4, 0.0)])
 def test_degenerate_groups_train_without_nan(make_spec, tmp_path, group_size, reward):
     """One response per prompt, or every group all-correct / all-incorrect: the log stays finite (json
-    refuses NaN). All-equal groups of 4 and groups of one (DESIGN.md: no baseline) get GRPO advantage 0,
+    refuses NaN). All-equal groups of 4 and groups of one (docs/CONTRACTS.md: no baseline) get GRPO advantage 0,
     so nothing moves; with singleton="verl" a group of one keeps verl's convention (mean 0, std 1: the
     advantage is the reward itself)."""
     out = tmp_path / "run"

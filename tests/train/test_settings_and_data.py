@@ -32,16 +32,19 @@ def test_save_schedule_matches_the_workflow(total, freq):
 @pytest.mark.parametrize("train,match", [
     ({"lr_rate": 1e-6}, r"unknown train key\(s\) \['lr_rate'\]"),
     ({"lr": None}, r"missing required train key\(s\) \['lr'\]"),
-    ({"group_size": 2.5}, "train.group_size must be an integer"),
-    ({"use_kl_loss": "yes"}, "train.use_kl_loss must be true/false"),
-    ({"lr": "fast"}, "train.lr must be a number"),
-    ({"loss_agg_mode": "token-avg"}, "train.loss_agg_mode"),
-    ({"kl_loss_type": "k9"}, "train.kl_loss_type"),
+    ({"group_size": 2.5}, "train.group_size: 2.5 is not of type 'integer'"),
+    ({"use_kl_loss": "yes"}, "train.use_kl_loss: 'yes' is not of type 'boolean'"),
+    ({"lr": "fast"}, "train.lr: 'fast' is not of type 'number'"),
+    ({"loss_agg_mode": "token-avg"}, "train.loss_agg_mode: 'token-avg' is not one of"),
+    ({"kl_loss_type": "k9"}, "train.kl_loss_type: 'k9' is not one of"),
     ({"ppo_mini_batch_size": 3}, "train.ppo_mini_batch_size = 3: must divide prompts_per_step"),
-    ({"clip_ratio_c": 1.0}, "train.clip_ratio_c"),
-    ({"temperature": 0}, "train.temperature"),
-    ({"overlong_buffer_len": 600, "max_response_length": 512}, "train.overlong_buffer_len"),
-    ({"total_steps": 0}, "train.total_steps"),
+    ({"clip_ratio_c": 1.0}, "train.clip_ratio_c: 1.0 is less than or equal to the minimum of 1"),
+    ({"clip_ratio_low": 1.0}, "train.clip_ratio_low: 1.0 is greater than or equal to the maximum of 1"),
+    ({"temperature": 0}, "train.temperature: 0 is less than or equal to the minimum of 0"),
+    ({"top_p": 1.5}, "train.top_p: 1.5 is greater than the maximum of 1"),
+    ({"ppo_epochs": None}, "train.ppo_epochs: None is not of type 'integer'"),
+    ({"overlong_buffer_len": 600, "max_response_length": 512}, "train.overlong_buffer_len = 600: must be <= max"),
+    ({"total_steps": 0}, "train.total_steps: 0 is less than the minimum of 1"),
 ])
 def test_bad_train_keys_are_named(train, match):
     with pytest.raises(TrainConfigError, match=match):

@@ -41,12 +41,12 @@ def _plan_with(*extra):
 
 def test_default_matrix_run_counts(plan):
     # 12 ACE + 5 ACE ablation (grpo/ace_grpo shared) + 14 LENS + 16 EGPO + 6 EGPO ablation (egpo shared)
-    # + 9 AsymGRPO + 4 backbones + 8 §3 analysis (4 shared with asymgrpo) + 2 entreg = 76
+    # + 9 AsymGRPO + 4 backbones + 10 §3 analysis (Pos-/Neg-Only on Qwen3-4B shared with asymgrpo) + 2 entreg = 78
     first = collections.Counter(r.experiments[0] for r in plan.runs.values())
     assert dict(first) == {"ace": 12, "ace_ablation": 5, "lens": 8, "lens_numina": 4, "lens_ablation": 2,
                            "egpo": 16, "egpo_ablation": 6, "asymgrpo": 9, "asymgrpo_backbones": 4,
-                           "asymgrpo_analysis": 8, "asymgrpo_entreg_1_5b": 1, "asymgrpo_entreg_qwen3": 1}
-    assert len(plan.runs) == 76
+                           "asymgrpo_analysis": 10, "asymgrpo_entreg_1_5b": 1, "asymgrpo_entreg_qwen3": 1}
+    assert len(plan.runs) == 78
     assert not set(OPT_IN) & set(plan.experiments)  # opt-in experiments are off by default
     assert set(ANALYSIS) <= set(plan.experiments)   # the figures' passes are on, and train nothing new
 
@@ -120,8 +120,8 @@ def test_egpo_protocol_uses_evalscope_templates(plan):
 
 @pytest.mark.parametrize("experiment, new_runs", [
     ("asymgrpo_beta_grid", {run_id("qwen3_4b", "math_train", m, 0) for m in
-                            ("asym_p05_n03", "asym_p05_n04", "asym_p05_n05", "asym_p07_n03", "asym_p07_n04",
-                             "asym_p07_n05", "asym_p09_n03", "asym_p09_n05")}),
+                            ("asym_p05_n03", "asym_p05_n04", "asym_p07_n03", "asym_p07_n04",
+                             "asym_p07_n05", "asym_p09_n03", "asym_p09_n05")}),   # (0.5, 0.5): §3's flip reference
     ("asymgrpo_neg075", {run_id(m, "math_train", "asym_neg_only_b075", 0) for m in ("qwen25_math_1_5b", "qwen3_4b")}),
     ("asymgrpo_appg", set()),
     ("ace_analysis", set()),
@@ -141,6 +141,8 @@ def test_opt_in_experiment_is_one_line_away(plan_without_analysis, experiment, n
                 for m in methods}
         assert {(0.9, 0.4), (0.9, 0.5)} <= grid and len(grid) == 9
         assert opted.runs[run_id("qwen3_4b", "math_train", "asymgrpo", 0)].experiments == ["asymgrpo", experiment]
+        assert opted.runs[run_id("qwen3_4b", "math_train", "asym_p05_n05", 0)].experiments == [
+            "asymgrpo_analysis", experiment]
     if experiment == "asymgrpo_neg075":
         assert {(opted.config["methods"][m]["params"]["beta_pos"], opted.config["methods"][m]["params"]["beta_neg"])
                 for m in methods} == {(0.0, 0.75)}
@@ -167,7 +169,7 @@ def test_opt_in_experiment_is_one_line_away(plan_without_analysis, experiment, n
         assert {(opted.runs[r].model, opted.runs[r].method) for r in exp_runs} == {
             (m, x) for m in ("qwen25_math_7b", "qwen3_8b_base") for x in ("grpo", "ace_grpo")}
         p = opted.protocol("ace_entropy")
-        assert p["benchmarks"] == ["dapo17k_heldout"] and p["policy_entropy"] and p["eval_until"] == 20
+        assert p["benchmarks"] == ["dapo17k_heldout"] and p["token_entropy"] and p["eval_until"] == 20
         assert opted.config["benchmarks"]["dapo17k_heldout"]["heldout_of"] == "dapo17k"
         assert opted.config["datasets"]["dapo17k"]["params"]["val_holdout"]  # really held out of training
         for rid in exp_runs:
@@ -182,6 +184,22 @@ def test_opt_in_experiment_is_one_line_away(plan_without_analysis, experiment, n
     if experiment == "asymgrpo_appg":  # every §3 run of Fig. 2 / Fig. 3, including entropy regularisation
         assert len(exp_runs) == 14
         assert {"asym_reinforce_entreg", "asym_reinforce_entreg_qwen3", "asym_ent_decrease"} <= methods
+        # Fig. 3's GRPO is the closed form (0.5, 0.5) (l. 136-139), not the `grpo` preset (Table 2's runs)
+        assert "asym_p05_n05" in methods and "grpo" not in methods
+
+
+def test_flip_test_reference_is_grpo_in_closed_form(plan):
+    """AsymGRPO §3.2 (l. 136-139) flips GRPO's (0.5, 0.5) point of Eq. 5: Fig. 3 compares against that run,
+    trained with the other §3 runs on both models and evaluated under App. G's protocol."""
+    for model in ("qwen25_math_1_5b", "qwen3_4b"):
+        ref = plan.runs[run_id(model, "math_train", "asym_p05_n05", 0)]
+        flip = plan.runs[run_id(model, "math_train", "asym_ent_decrease", 0)]
+        assert ref.experiments == ["asymgrpo_analysis", "asymgrpo_appg"]
+        assert plan.config["methods"]["asym_p05_n05"] == {**plan.config["methods"]["asym_p05_n05"],
+                                                           "estimator": "asymgrpo",
+                                                           "params": {"beta_pos": 0.5, "beta_neg": 0.5}}
+        assert ref.train == flip.train  # same §3 training setup as the flipped runs
+        assert "asymgrpo_appg" not in plan.runs[run_id(model, "math_train", "grpo", 0)].experiments
 
 
 def test_asymgrpo_appg_protocol_is_greedy_with_ema(plan):

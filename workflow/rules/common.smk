@@ -129,15 +129,16 @@ def _source_inputs(kind, name):
 
 def _tokenizer_model(name):
     """A dataset param `tokenizer` naming a configured model uses that model's prepared directory."""
-    tok = ((config["datasets"][name].get("params") or {}).get("tokenizer"))
+    tok = (config["datasets"][name].get("params") or {}).get("tokenizer")
     return tok if tok in config["models"] else None
 
 
 def dataset_inputs(wildcards):
     inputs = _source_inputs("datasets", wildcards.dataset)
     # the dataset's own reference set (datasets.<d>.decontaminate_against), not the active protocols'
-    inputs.update({f"decontam_{b}": f"results/benchmarks/{b}.jsonl"
-                   for b in PLAN.decontamination_set(wildcards.dataset)})
+    inputs.update(
+        {f"decontam_{b}": f"results/benchmarks/{b}.jsonl" for b in PLAN.decontamination_set(wildcards.dataset)}
+    )
     tok = _tokenizer_model(wildcards.dataset)
     if tok:
         inputs["tokenizer_model"] = PLAN.model_record(tok)
@@ -159,12 +160,19 @@ def train_inputs(wildcards):
     return inputs
 
 
-def _runs_by_schedule():
-    """Runs grouped by checkpoint steps and cluster shape: one rule per group, the run id as wildcard."""
+def schedule_name(steps):
+    """A rule-name part for a checkpoint schedule: `160steps_every20`, or `14steps` (last step only)."""
+    return f"{steps[-1]}steps" + (f"_every{steps[0]}" if len(steps) > 1 else "")
+
+
+def runs_by_schedule(shape=True):
+    """Runs grouped by checkpoint steps (and, with ``shape``, cluster shape): one rule per group,
+    named after what the group shares (`train_verl_160steps_every20_1x8gpu`), the run id as wildcard."""
     groups = {}
     for run in PLAN.runs.values():
-        key = (tuple(run.steps), int(run.train.get("nnodes", 1)), int(run.train.get("gpus_per_node", 1)))
-        groups.setdefault(key, []).append(run.run_id)
+        nodes, gpus = int(run.train.get("nnodes", 1)), int(run.train.get("gpus_per_node", 1))
+        name = schedule_name(run.steps) + (f"_{nodes}x{gpus}gpu" if shape else "")
+        groups.setdefault(name, (tuple(run.steps), nodes, gpus, []))[3].append(run.run_id)
     return sorted(groups.items())
 
 
@@ -208,8 +216,11 @@ def metrics_inputs(wildcards):
     """A cell's grades; a trained checkpoint's cell also reads the base model's grades of the same
     benchmark, for the paired lift (rlvr_repro.evaluate.metrics.paired_lift)."""
     cell = f"results/eval/{wildcards.protocol}/{wildcards.subject}/step_{wildcards.step}/{wildcards.benchmark}"
-    inputs = {"grades": f"{cell}/grades.jsonl", "generations": f"{cell}/generations.jsonl",
-              "benchmark": f"results/benchmarks/{wildcards.benchmark}.jsonl"}
+    inputs = {
+        "grades": f"{cell}/grades.jsonl",
+        "generations": f"{cell}/generations.jsonl",
+        "benchmark": f"results/benchmarks/{wildcards.benchmark}.jsonl",
+    }
     if not wildcards.subject.startswith(BASE_PREFIX):
         base = BASE_PREFIX + PLAN.subject_model(wildcards.subject)
         inputs["base_grades"] = f"results/eval/{wildcards.protocol}/{base}/step_0/{wildcards.benchmark}/grades.jsonl"

@@ -1,17 +1,15 @@
 # Datasets and benchmarks, each built by a tested builder (rlvr_repro.data) from a pinned source.
 #   resources/raw/{kind}/{name}/{source}/source.json   HF snapshot (localrule: needs internet)
-#   resources/fixtures/*                               the CPU run's generated sources (config `fixtures`)
+#   resources/fixtures/*                               the CPU run's generated sources: the ones config names
 #   results/data/{dataset}/{train,val}.parquet + manifest.json
 #   results/data/{dataset}/{family}/{train,val}.parquet
 #   results/benchmarks/{benchmark}.jsonl
+from rlvr_repro.data.fixtures import FIXTURES as LOCAL_FIXTURES
+from rlvr_repro.data.fixtures import fixtures_named_by
+
 FIXTURES = config.get("fixtures") or {}
-FIXTURE_FILES = {
-    "math_train": "math_train.jsonl", "dapo": "dapo_math_17k.parquet",
-    "openr1_default": "openr1_default.parquet", "openr1_extended": "openr1_extended.parquet",
-    "numina": "numinamath_1_5.parquet", "math500": "math500.jsonl", "gsm8k": "gsm8k.jsonl",
-    "mmlu_stem": "mmlu_stem.jsonl", "arith_train": "arith_train.jsonl", "arith_test": "arith_test.jsonl",
-    "arith_words": "arith_words.jsonl", "arith_hard": "arith_hard.jsonl",
-}
+# the generated sources this config reads (rlvr_repro.data.fixtures.FIXTURES; none at paper scale)
+FIXTURES_USED = fixtures_named_by(config, FIXTURE_DIR)
 
 
 localrules:
@@ -38,8 +36,9 @@ rule download_source:
 
 rule local_fixtures:
     output:
-        [f"{FIXTURE_DIR}/{f}" for f in FIXTURE_FILES.values()],
+        [f"{FIXTURE_DIR}/{LOCAL_FIXTURES[name].file}" for name in FIXTURES_USED],
     params:
+        names=FIXTURES_USED,
         seed=FIXTURES.get("seed", 0),
         sizes=FIXTURES.get("sizes") or {},
     log:

@@ -3,9 +3,13 @@
 #   grade           (CPU): math-verify in a hard-timeout worker pool, one job per cell
 #   metrics         (CPU): pass@k, avg@n, standard errors, bootstrap CIs, MATH Levels 4-5 subset, per cell
 #   diagnostics_{p} (GPU): every benchmark of a checkpoint re-scored under policy + reference, one load each
+#                   (protocols with `token_entropy`: also the evaluated model's token entropy, ACE eq. 16)
+#   eval_part       marker of packed checkpoints (eval.checkpoints_per_allocation): one allocation per part
 # On a cluster all of these jobs of one checkpoint and protocol form one Snakemake group, i.e. one
 # Slurm allocation (common.smk eval_group). Each file stays its own job inside the group: a failed
 # cell fails alone and its rerun redoes only it.
+# Snakemake times the generate, grade and diagnostics jobs (`benchmark:`, logs/benchmarks/<stage>/...tsv:
+# wall seconds, max RSS, CPU time), the measured cost of each cell beside the cost estimate's model.
 # Generation resumes after a kill: it appends to a `.partial` file next to its output (not a
 # declared output, so Snakemake keeps it when a job fails) and renames it when complete.
 
@@ -33,7 +37,7 @@ for _p in PLAN.protocols():
             seed=EVAL.get("seed", 0),
             limit=EVAL.get("limit"),
             batch_size=EVAL.get("batch_size"),
-            resources=res("generate"),
+            resources=dict(res("generate"), gpu_memory_utilization=EVAL.get("gpu_memory_utilization")),
         threads: nthreads("generate", 2)
         resources:
             **eval_member_resources("generate", 1, _p),
@@ -41,17 +45,19 @@ for _p in PLAN.protocols():
             eval_group(_p)
         log:
             f"logs/generate/{_p}/{{subject}}/step_{{step}}.log",
+        benchmark:
+            f"logs/benchmarks/generate/{_p}/{{subject}}/step_{{step}}.tsv"
         conda:
             "../../envs/eval.yaml"
         script:
             "../../scripts/generate.py"
 
-
     rule:
         """EGPO §4.4 entropy proxy of correct vs incorrect responses (+ histogram), EGPO Table 3 AUCs
         for <think> models, and for trained checkpoints ACE §5.3's confidence shift of incorrect
-        responses against the base model. Every benchmark of the checkpoint in one job: policy and
-        reference are loaded once each and re-score all samples (on the group's GPU on clusters)."""
+        responses against the base model; with the protocol's `token_entropy`, the evaluated model's
+        per-token entropy of its own samples (ACE §5.4 eq. 16). Every benchmark of the checkpoint in one
+        job: each model is loaded once and re-scores all samples (on the group's GPU on clusters)."""
         name:
             f"diagnostics_{_p}"
         input:
@@ -64,7 +70,7 @@ for _p in PLAN.protocols():
             png=[f"results/eval/{_p}/{{subject}}/step_{{step}}/{b}/entropy.png" for b in _benches],
         params:
             benchmarks=_benches,
-            policy_entropy=bool(config["protocols"][_p].get("policy_entropy", False)),  # ACE eq. 16
+            token_entropy=bool(config["protocols"][_p].get("token_entropy", False)),  # ACE eq. 16
         threads: nthreads("generate", 2)
         resources:
             **eval_member_resources("generate", 2, _p),  # next to the metrics jobs
@@ -72,6 +78,8 @@ for _p in PLAN.protocols():
             eval_group(_p)
         log:
             f"logs/diagnostics/{_p}/{{subject}}/step_{{step}}.log",
+        benchmark:
+            f"logs/benchmarks/diagnostics/{_p}/{{subject}}/step_{{step}}.tsv"
         conda:
             "../../envs/eval.yaml"
         script:
@@ -88,7 +96,9 @@ rule grade:
         protocol=_alternation(PLAN.protocols()),
     params:
         # the loader names the benchmark's format (a local `math500`-shaped file grades like MATH-500)
-        grader=lambda w: config["benchmarks"][w.benchmark].get("loader", w.benchmark),
+        benchmark=lambda w: PLAN.benchmark_format(w.benchmark),
+        # the protocol names its grader (config/protocols.yaml `grader`, default the strict math_verify)
+        grader=lambda w: config["protocols"][w.protocol].get("grader", "math_verify"),
         workers=EVAL.get("grade_workers", 2),
         timeout=EVAL.get("grade_timeout_s", 5.0),
     threads: nthreads("grade", 2)
@@ -98,6 +108,8 @@ rule grade:
         eval_group()
     log:
         "logs/grade/{protocol}/{subject}/step_{step}/{benchmark}.log",
+    benchmark:
+        "logs/benchmarks/grade/{protocol}/{subject}/step_{step}/{benchmark}.tsv"
     conda:
         "../../envs/eval.yaml"
     script:
@@ -143,7 +155,9 @@ rule eval_part:
         **{k: v for k, v in eval_member_resources("grade", 2 * MAX_BENCHES).items() if k != "runtime"},
         runtime=1,
     group:
-        lambda w: PLAN.eval_group_name(w.protocol, w.subject, PLAN.eval_part_steps(w.protocol, w.subject, int(w.part))[0])
+        lambda w: PLAN.eval_group_name(
+            w.protocol, w.subject, PLAN.eval_part_steps(w.protocol, w.subject, int(w.part))[0]
+        )
     log:
         "logs/eval_part/{protocol}/{subject}/part_{part}.log",
     run:

@@ -1,6 +1,7 @@
 # Model preparation: hub id, local HF dir or GGUF file -> resources/models/{model}/model.json.
 # A localrule: hub downloads need the login node's internet; GGUF conversion takes ~20 s on CPU.
 
+
 localrules:
     prepare_model,
 

@@ -3,6 +3,7 @@ from rlvr_repro.report.diag_tables import diag_table_targets
 from rlvr_repro.report.figures import figure_targets
 from rlvr_repro.report.specs import parse_report_config
 
+
 # Seconds-long aggregation over files already on disk: run on the submit host, never queued.
 localrules:
     tables,
@@ -13,17 +14,27 @@ localrules:
 PAPER_NUMBERS = str(Path(workflow.basedir) / "config" / "paper_numbers.yaml")
 REPORT_CONFIG = parse_report_config(config.get("tables") or [])
 ACTIVE_TABLES = [t for t in REPORT_CONFIG.tables if t.protocol in PLAN.protocols()]
-RUN_INFO = {rid: {"model": r.model, "dataset": r.dataset, "method": r.method, "seed": r.seed}
-            for rid, r in PLAN.runs.items()}
+RUN_INFO = {
+    rid: {"model": r.model, "dataset": r.dataset, "method": r.method, "seed": r.seed} for rid, r in PLAN.runs.items()
+}
 TABLE_FILES = [f"results/tables/{t.paper}/{t.name}.{ext}" for t in ACTIVE_TABLES for ext in ("md", "tex", "csv")]
 # The papers' figures and diagnostic tables, for every paper one of whose protocols is active.
 ACTIVE_PAPERS = sorted({config["protocols"][p].get("paper") or p for p in PLAN.protocols()})
 FIGURE_FILES = figure_targets(ACTIVE_PAPERS)
 DIAG_TABLE_FILES = diag_table_targets(ACTIVE_PAPERS)
 # paper -> the datasets its runs train on (the report's per-paper provenance)
-PAPER_DATASETS = {p: sorted({r.dataset for r in PLAN.runs.values()
-                             if any((config["protocols"][PLAN.experiments[e]["protocol"]].get("paper") or "") == p
-                                    for e in r.experiments)}) for p in ACTIVE_PAPERS}
+PAPER_DATASETS = {
+    p: sorted(
+        {
+            r.dataset
+            for r in PLAN.runs.values()
+            if any(
+                (config["protocols"][PLAN.experiments[e]["protocol"]].get("paper") or "") == p for e in r.experiments
+            )
+        }
+    )
+    for p in ACTIVE_PAPERS
+}
 
 
 rule tables:

@@ -7,14 +7,18 @@
 #   results/runs/{run}/train_done.json               marker: training finished
 #   results/runs/{run}/checkpoints/step_{N}/DONE     marker: HF checkpoint of step N is complete
 #   results/checks/verl/{check}.json                 marker: a verl override set passed the login-node check
+#   logs/benchmarks/train/{run}.tsv                  Snakemake's timing of the job (its last attempt)
+#
+# Runs are grouped by checkpoint schedule and cluster shape (the outputs and the Slurm request differ):
+# one rule per group, named after both, e.g. train_verl_160steps_every20_1x8gpu.
 
 
-for _i, ((_steps, _nnodes, _gpn), _runs) in enumerate(_runs_by_schedule()):
+for _name, (_steps, _nnodes, _gpn, _runs) in runs_by_schedule(shape=BACKEND == "verl"):
     if BACKEND == "local":
 
         rule:
             name:
-                f"train_local_{_i}"
+                f"train_local_{_name}"
             input:
                 unpack(train_inputs),
             output:
@@ -33,6 +37,8 @@ for _i, ((_steps, _nnodes, _gpn), _runs) in enumerate(_runs_by_schedule()):
             retries: TRAIN_RETRIES
             log:
                 "logs/train/{run}.log",
+            benchmark:
+                "logs/benchmarks/train/{run}.tsv"
             conda:
                 "../../envs/train.yaml"
             script:
@@ -42,7 +48,7 @@ for _i, ((_steps, _nnodes, _gpn), _runs) in enumerate(_runs_by_schedule()):
 
         rule:
             name:
-                f"train_verl_{_i}"
+                f"train_verl_{_name}"
             input:
                 unpack(train_inputs),
             output:
@@ -60,6 +66,8 @@ for _i, ((_steps, _nnodes, _gpn), _runs) in enumerate(_runs_by_schedule()):
             retries: TRAIN_RETRIES
             log:
                 "logs/train/{run}.log",
+            benchmark:
+                "logs/benchmarks/train/{run}.tsv"
             conda:
                 "../../envs/train.yaml"
             script:
@@ -84,7 +92,7 @@ if BACKEND == "verl":
         script:
             "../../scripts/check_verl.py"
 
-    for _i, ((_steps, _nnodes, _gpn), _runs) in enumerate(_runs_by_schedule()):
+    for _name, (_steps, _nnodes, _gpn, _runs) in runs_by_schedule(shape=False):
 
         rule:
             """verl's sharded FSDP actor checkpoints of one run -> HF directories (one CPU job per run,
@@ -92,7 +100,7 @@ if BACKEND == "verl":
             model merged from the same verl checkpoint is not merged again, so the rerun after a
             failed step redoes only that step (rlvr_repro.train.verl_launch.merge_run_checkpoints)."""
             name:
-                f"merge_checkpoints_{_i}"
+                f"merge_checkpoints_{_name}"
             input:
                 "results/runs/{run}/train_done.json",
             output:

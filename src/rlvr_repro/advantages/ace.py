@@ -6,13 +6,20 @@ reference (c > 0, "overconfident errors") get a larger penalty; correct rollouts
 
 from __future__ import annotations
 
-import torch
-import torch.nn.functional as F
+from rlvr_repro.lazy import lazy_module
 
-from .grpo import GRPO_EPS, grpo_scalars
-from .rollouts import Rollouts
+from .grpo import EPS, GRPO_EPS, grpo_scalars
+from .registry import Param, register
+from .batch import Rollouts
+
+torch = lazy_module("torch")
 
 
+@register("ace", paper="ace", requires=("old_log_probs", "ref_log_probs"), params={
+    "alpha": Param("float", "ACE correction strength alpha (eq. 5; paper default 1.0, App. D)", minimum=0.0),
+    "modulation": Param("choice", "softplus (ACE default) or relu (§5.5 ablation)", choices=("softplus", "relu")),
+    "eps": EPS,
+})
 def ace(batch: Rollouts, *, alpha: float = 1.0, modulation: str = "softplus", eps: float = GRPO_EPS) -> torch.Tensor:
     """ACE advantage, eqs. 4-6 and App. C.
 
@@ -32,5 +39,5 @@ def ace(batch: Rollouts, *, alpha: float = 1.0, modulation: str = "softplus", ep
     batch.require("ace", "old_log_probs", "ref_log_probs")
     base = grpo_scalars(batch.rewards, batch.groups, eps=eps)
     c = batch.confidence_shift
-    m = F.softplus(c) if modulation == "softplus" else torch.relu(c)
+    m = torch.nn.functional.softplus(c) if modulation == "softplus" else torch.relu(c)
     return torch.where(base < 0, base * (1.0 + alpha * m), base)

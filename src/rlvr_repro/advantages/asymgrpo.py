@@ -10,10 +10,12 @@ std sqrt(p(1-p)) and no eps (verl's GRPO uses the unbiased std); (0.5, 0) Pos-On
 
 from __future__ import annotations
 
-import torch
+from rlvr_repro.lazy import lazy_module
 
-from .groups import STAT_DTYPE
-from .rollouts import Rollouts
+from .registry import Param, register
+from .batch import Rollouts
+
+torch = lazy_module("torch")
 
 
 def positive_channel(p: torch.Tensor, beta: float) -> torch.Tensor:
@@ -54,6 +56,12 @@ def flipped_negative(k: torch.Tensor, n: torch.Tensor, beta: float) -> torch.Ten
     return torch.where(k <= 0, endpoint, interior)
 
 
+@register("asymgrpo", paper="asymgrpo", params={
+    "beta_pos": Param("float", "positive-channel modulation strength (eq. 8; paper 0.9)", minimum=0.0),
+    "beta_neg": Param("float", "negative-channel modulation strength (eq. 8; paper 0.4)", minimum=0.0),
+    "flip": Param("choice", "none | pos (EntDecrease) | neg (EntIncrease): reflect p -> 1-p in one channel "
+                  "(§3.2, App. C)", choices=("none", "pos", "neg")),
+})
 def asymgrpo(batch: Rollouts, *, beta_pos: float = 0.9, beta_neg: float = 0.4, flip: str = "none") -> torch.Tensor:
     """AsymGRPO advantage (eq. 8), p = fraction of correct responses in the response's group.
 
@@ -63,7 +71,7 @@ def asymgrpo(batch: Rollouts, *, beta_pos: float = 0.9, beta_neg: float = 0.4, f
     for beta > 0 the formula itself gives 0 to all-correct / all-incorrect groups.
     """
     groups, correct = batch.groups, batch.correct
-    k = groups.sum(correct.to(STAT_DTYPE))
+    k = groups.sum(correct.to(torch.float64))
     n = groups.size
     p = groups.per_response(k / n)
     pos = groups.per_response(flipped_positive(k, n, beta_pos)) if flip == "pos" else positive_channel(p, beta_pos)

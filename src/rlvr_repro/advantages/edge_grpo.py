@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
-import torch
+from rlvr_repro.lazy import lazy_module
 
-from .grpo import GRPO_EPS, grpo_scalars
-from .rollouts import Rollouts
+from .egpo import ENTROPY_EPS
+from .grpo import EPS, GRPO_EPS, grpo_scalars
+from .registry import Param, register
+from .batch import Rollouts
+
+torch = lazy_module("torch")
 
 
+# w_min <= 1 <= w_max (the bounds below) also keeps w_min <= w_max.
+@register("edge_grpo", paper="baseline", requires=("token_entropy",), params={
+    "entropy_norm": Param("choice", "normalise each response's mean Shannon token entropy by its group's mean "
+                          "(EGPO §5 'group-relative entropy ratio') or the batch mean (EDGE-GRPO's trainer)",
+                          choices=("group", "batch")),
+    "clip_weight": Param("bool", "clamp the entropy weight to [w_min, w_max] (EGPO's authors' EDGE-GRPO)"),
+    "w_min": Param("float", "lower bound of the clamped weight", minimum=0.0, maximum=1.0),
+    "w_max": Param("float", "upper bound of the clamped weight", minimum=1.0),
+    "eps": EPS,
+    "entropy_eps": ENTROPY_EPS,
+})
 def edge_grpo(batch: Rollouts, *, entropy_norm: str = "group", clip_weight: bool = False, w_min: float = 0.5,
               w_max: float = 2.0, eps: float = GRPO_EPS, entropy_eps: float = 1e-6) -> torch.Tensor:
     """Entropy-Driven Advantage (EDA):  Â_i = A_i · w_i,   w_i = (mean(P) + eps_H) / (P_i + eps_H)  (= A_i / Phat_i).

@@ -7,11 +7,17 @@ a constant negative base advantage (negative sample reinforcement, NSR) instead 
 
 from __future__ import annotations
 
-import torch
+from rlvr_repro.lazy import lazy_module
 
-from .groups import STAT_DTYPE, Groups
-from .grpo import GRPO_EPS, grpo_scalars
-from .rollouts import Rollouts
+from .groups import Groups
+from .grpo import EPS, GRPO_EPS, grpo_scalars
+from .registry import Param, register
+from .batch import Rollouts
+
+torch = lazy_module("torch")
+
+# Shared with EDGE-GRPO, whose weight is the same kind of inverse-entropy ratio (of the Shannon entropy).
+ENTROPY_EPS = Param("float", "stabiliser of the inverse-entropy ratio (EGPO eq. 7's epsilon)", minimum=0.0)
 
 
 def inverse_entropy_weight(entropy: torch.Tensor, groups: Groups, entropy_eps: float) -> torch.Tensor:
@@ -42,6 +48,22 @@ def asymmetric_clamp(w: torch.Tensor, correct: torch.Tensor, clamp: str, w_min: 
     return torch.where(correct, pos, neg)
 
 
+# w_min <= 1 <= w_max (the bounds below) also keeps w_min <= w_max.
+@register("egpo", paper="egpo", requires=("old_log_probs",), params={
+    "w_min": Param("float", "lower clamp bound of the entropy weight (lost from the paper's text; EGPO's authors' "
+                   "configs: lambda_min 0.8)", minimum=0.0, maximum=1.0),
+    "w_max": Param("float", "upper clamp bound of the entropy weight (lost from the paper's text; EGPO's authors' "
+                   "configs: lambda_max 2.0)", minimum=1.0),
+    "clamp": Param("choice", "asymmetric (EGPO) | symmetric (C1) | neg_only (C2) | pos_only (C3)",
+                   choices=("asymmetric", "symmetric", "neg_only", "pos_only")),
+    "renorm": Param("choice", "none (EGPO) | after_clamp (C5) | before_clamp (C6)",
+                    choices=("none", "after_clamp", "before_clamp")),
+    "nsr": Param("bool", "constant -1 base advantage on all-incorrect groups (EGPO eq. 13, §3.2); false = GRPO's 0 "
+                 "there, as in EGPO's authors' code (ablation preset egpo_no_nsr)"),
+    "nsr_uniform": Param("bool", "weight 1 on all-incorrect groups instead of the entropy weight (C4)"),
+    "eps": EPS,
+    "entropy_eps": ENTROPY_EPS,
+})
 def egpo(batch: Rollouts, *, w_min: float = 0.8, w_max: float = 2.0, clamp: str = "asymmetric", renorm: str = "none",
          nsr: bool = True, nsr_uniform: bool = False, eps: float = GRPO_EPS, entropy_eps: float = 1e-6) -> torch.Tensor:
     """EGPO advantage (§3.1-3.2):
@@ -70,7 +92,7 @@ def egpo(batch: Rollouts, *, w_min: float = 0.8, w_max: float = 2.0, clamp: str 
         w = w / groups.per_response(groups.mean(w))
 
     base = grpo_scalars(batch.rewards, groups, eps=eps)
-    all_incorrect = groups.per_response(groups.sum(correct.to(STAT_DTYPE)) == 0)
+    all_incorrect = groups.per_response(groups.sum(correct.to(torch.float64)) == 0)
     if nsr:
         base = torch.where(all_incorrect, -1.0, base)
         if nsr_uniform:

@@ -8,6 +8,10 @@ single scatter/segment op over those ids, so no estimator ever loops over groups
 Group ids come from ``index`` (verl's ``uid``: a numpy object array of strings; our local trainer passes
 a list of str or an int tensor). Rows of one group need not be contiguous (verl's ``balance_batch``
 reorders rows), and the numbering of groups is irrelevant to every formula.
+
+Per-response scalars and group statistics are float64 throughout the package (``torch.float64``): they
+are O(N) values, so the precision is free, and it keeps ratios such as LENS's pi/(D - pi) and EGPO's
+inverse-entropy weight exact to ~1e-15.
 """
 
 from __future__ import annotations
@@ -16,12 +20,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
-import torch
 
-# Per-response scalars are computed in float64: they are O(N) values, so the precision is free, and
-# it keeps ratios such as LENS's pi/(D - pi) and EGPO's inverse-entropy weight exact to ~1e-15.
-STAT_DTYPE = torch.float64
+from rlvr_repro.lazy import lazy_module
+
+# Imported on first use, like in every module of this package: planning reads the estimator
+# declarations only (rlvr_repro.lazy).
+torch = lazy_module("torch")
 
 
 def group_ids(index: Sequence | np.ndarray | torch.Tensor, n: int) -> tuple[torch.Tensor, int]:
@@ -44,6 +48,8 @@ def group_ids(index: Sequence | np.ndarray | torch.Tensor, n: int) -> tuple[torc
             raise ValueError("index tensor must hold integer prompt ids, got a floating-point tensor")
         _, inverse = torch.unique(arr, return_inverse=True)
         return inverse.long(), int(inverse.max().item()) + 1 if n else 0
+
+    import pandas as pd  # here, not at the top: planning imports this package for the estimator declarations
 
     values = index if isinstance(index, np.ndarray) else pd.Series(list(index), dtype=object)
     if len(values) != n:
@@ -68,7 +74,7 @@ class Groups:
     @classmethod
     def from_index(cls, index, n: int) -> Groups:
         ids, count = group_ids(index, n)
-        size = torch.zeros(count, dtype=STAT_DTYPE).index_add_(0, ids, torch.ones(n, dtype=STAT_DTYPE))
+        size = torch.zeros(count, dtype=torch.float64).index_add_(0, ids, torch.ones(n, dtype=torch.float64))
         return cls(ids=ids, count=count, size=size)
 
     def sum(self, x: torch.Tensor) -> torch.Tensor:
@@ -101,7 +107,7 @@ class Groups:
 
 def response_lengths(response_mask: torch.Tensor) -> torch.Tensor:
     """Number of response tokens per row (float64 [N])."""
-    return response_mask.sum(dim=-1, dtype=STAT_DTYPE)
+    return response_mask.sum(dim=-1, dtype=torch.float64)
 
 
 def length_normalized_sum(values: torch.Tensor, response_mask: torch.Tensor, mask_float: torch.Tensor | None = None,
@@ -122,4 +128,4 @@ def length_normalized_sum(values: torch.Tensor, response_mask: torch.Tensor, mas
         sums[rows] = torch.where(response_mask[rows], values[rows], torch.zeros((), dtype=values.dtype)).sum(dim=-1)
     if lengths is None:
         lengths = response_lengths(response_mask)
-    return sums.to(STAT_DTYPE) / lengths.clamp(min=1.0)
+    return sums.to(torch.float64) / lengths.clamp(min=1.0)

@@ -7,12 +7,19 @@ EGPO and EDGE-GRPO modify, so those methods reduce to GRPO exactly when their ex
 
 from __future__ import annotations
 
-import torch
+from rlvr_repro.lazy import lazy_module
 
-from .groups import STAT_DTYPE, Groups
-from .rollouts import Rollouts
+from .groups import Groups
+from .registry import Param, register
+from .batch import Rollouts
+
+torch = lazy_module("torch")
 
 GRPO_EPS = 1e-6  # verl's compute_grpo_outcome_advantage default
+# Parameters of GRPO's normalisation, shared by every estimator built on it.
+EPS = Param("float", "GRPO std epsilon (verl's 1e-6)", minimum=0.0)
+SINGLETON = Param("choice", "advantage of a group of one response: zero (docs/CONTRACTS.md) or verl "
+                  "(r/(1+eps), verl 0.9.1)", choices=("zero", "verl"))
 
 
 def grpo_scalars(rewards: torch.Tensor, groups: Groups, *, norm_by_std: bool = True, eps: float = GRPO_EPS,
@@ -25,7 +32,7 @@ def grpo_scalars(rewards: torch.Tensor, groups: Groups, *, norm_by_std: bool = T
 
     Conventions (tested against verl's function on random batches):
       * a group of ONE response has no group baseline. ``singleton="zero"`` (default, the project's
-        contract in DESIGN.md) gives it 0, like any group without contrast. ``singleton="verl"``
+        contract in docs/CONTRACTS.md) gives it 0, like any group without contrast. ``singleton="verl"``
         reproduces verl exactly: mean 0 and std 1, so A = r/(1+eps) (GRPO) or A = r (Dr.GRPO), which
         makes rollout.n=1 degrade to REINFORCE on the raw reward. With rollout.n >= 2 (every paper
         preset) no singleton occurs in training, so the two agree on real batches.
@@ -34,7 +41,7 @@ def grpo_scalars(rewards: torch.Tensor, groups: Groups, *, norm_by_std: bool = T
     """
     if singleton not in ("zero", "verl"):
         raise ValueError(f"singleton must be 'zero' or 'verl', got {singleton!r}")
-    r = rewards.to(STAT_DTYPE)
+    r = rewards.to(torch.float64)
     single = groups.size == 1
     mean = torch.where(single, 0.0, groups.mean(r))
     centered = r - groups.per_response(mean)
@@ -49,11 +56,13 @@ def grpo_scalars(rewards: torch.Tensor, groups: Groups, *, norm_by_std: bool = T
     return torch.where(groups.per_response(zero), 0.0, adv)
 
 
+@register("grpo", paper="baseline", params={"eps": EPS, "singleton": SINGLETON})
 def grpo(batch: Rollouts, *, eps: float = GRPO_EPS, singleton: str = "zero") -> torch.Tensor:
     """GRPO outcome advantage (std-normalised), verl's conventions. See ``grpo_scalars``."""
     return grpo_scalars(batch.rewards, batch.groups, norm_by_std=True, eps=eps, singleton=singleton)
 
 
+@register("drgrpo", paper="baseline", params={"singleton": SINGLETON})
 def drgrpo(batch: Rollouts, *, singleton: str = "zero") -> torch.Tensor:
     """Dr.GRPO advantage (Liu et al. 2025, "Understanding R1-Zero-like training", §3.2): A_i = r_i - mean_g(r),
     no std division. Its loss-side half (constant normaliser, ``seq-mean-token-sum-norm``) is a preset
@@ -61,8 +70,9 @@ def drgrpo(batch: Rollouts, *, singleton: str = "zero") -> torch.Tensor:
     return grpo_scalars(batch.rewards, batch.groups, norm_by_std=False, singleton=singleton)
 
 
+@register("reinforce", paper="baseline")
 def reinforce(batch: Rollouts) -> torch.Tensor:
     """REINFORCE with the fixed baseline b = 0.5 (AsymGRPO eq. 2; Zhu et al. 2025 NSR/PSR):
         A_i = 2 r_i - 1  in {+1, -1} for 0/1 rewards.
     Independent of the group: it is the (beta_pos, beta_neg) = (0, 0) point of AsymGRPO's family."""
-    return 2.0 * batch.rewards.to(STAT_DTYPE) - 1.0
+    return 2.0 * batch.rewards.to(torch.float64) - 1.0

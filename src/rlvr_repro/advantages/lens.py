@@ -6,11 +6,13 @@ Incorrect responses get a confidence-weighted negative *calibrated reward*, so a
 
 from __future__ import annotations
 
-import torch
+from rlvr_repro.lazy import lazy_module
 
-from .groups import STAT_DTYPE
-from .grpo import GRPO_EPS, grpo_scalars
-from .rollouts import Rollouts
+from .grpo import EPS, GRPO_EPS, grpo_scalars
+from .registry import Param, register
+from .batch import Rollouts
+
+torch = lazy_module("torch")
 
 
 D_IMP_READINGS = ("pibar", "raw")
@@ -32,7 +34,7 @@ def _log_inv_d_imp(batch: Rollouts, d_imp: str) -> torch.Tensor:
     peak = groups.max(neg)  # [G], -inf for groups without a correct response
     shift = torch.where(torch.isfinite(peak), peak, torch.zeros_like(peak))
     total = groups.sum(torch.where(correct, torch.exp(neg - groups.per_response(shift)), 0.0))
-    return torch.where(total > 0, shift + torch.log(total.clamp(min=torch.finfo(STAT_DTYPE).tiny)),
+    return torch.where(total > 0, shift + torch.log(total.clamp(min=torch.finfo(torch.float64).tiny)),
                        torch.full_like(total, -torch.inf)) - torch.log(groups.size)
 
 
@@ -58,7 +60,7 @@ def lens_calibrated_rewards(batch: Rollouts, d_imp: str = "pibar") -> torch.Tens
     if d_imp not in D_IMP_READINGS:
         raise ValueError(f"lens.params.d_imp must be one of {list(D_IMP_READINGS)}, got {d_imp!r}")
     groups, correct = batch.groups, batch.correct
-    r = correct.to(STAT_DTYPE)
+    r = correct.to(torch.float64)
     pibar = torch.exp(batch.mean_old_log_prob).clamp(max=1.0)
     g_size = groups.per_response(groups.size)
     two_max = 2.0 * groups.max(pibar)
@@ -68,10 +70,19 @@ def lens_calibrated_rewards(batch: Rollouts, d_imp: str = "pibar") -> torch.Tens
     d = torch.where(mixed, torch.maximum(d_imp_value, two_max), two_max)
     d_i = groups.per_response(d)
     # pibar > 0 implies D - pibar >= pibar > 0; pibar == 0 (underflow) contributes ratio 0
-    ratio = torch.where(pibar > 0, pibar / (d_i - pibar).clamp(min=torch.finfo(STAT_DTYPE).tiny), 0.0)
+    ratio = torch.where(pibar > 0, pibar / (d_i - pibar).clamp(min=torch.finfo(torch.float64).tiny), 0.0)
     return r - (1.0 - r) * ratio / g_size
 
 
+@register("lens", paper="lens", requires=("old_log_probs",), params={
+    "neg_weight": Param("float", "alpha weighting all-negative groups (LENS §5.1 'Final Objective'; paper 0.25)",
+                        minimum=0.0),
+    "mode": Param("choice", "full | mixed_only | negative_only (LENS App. D.2 ablation)",
+                  choices=("full", "mixed_only", "negative_only")),
+    "d_imp": Param("choice", "probability inside eq. 14's D_imp: pibar (length-normalised, as in the rest of §5.1; "
+                   "default) | raw (eq. 14's sequence probability pi_old)", choices=D_IMP_READINGS),
+    "eps": EPS,
+})
 def lens(batch: Rollouts, *, neg_weight: float = 0.25, mode: str = "full", d_imp: str = "pibar",
          eps: float = GRPO_EPS) -> torch.Tensor:
     """LENS advantage, §5.1 "Final Objective": J = J_GRPO[mixed groups] + alpha · J_GRPO[negative groups].
@@ -89,7 +100,7 @@ def lens(batch: Rollouts, *, neg_weight: float = 0.25, mode: str = "full", d_imp
     batch.require("lens", "old_log_probs")
     groups = batch.groups
     r_tilde = lens_calibrated_rewards(batch, d_imp)
-    negative = groups.per_response(groups.sum(batch.correct.to(STAT_DTYPE)) == 0)
+    negative = groups.per_response(groups.sum(batch.correct.to(torch.float64)) == 0)
 
     calibrated = grpo_scalars(r_tilde, groups, eps=eps)
     plain = grpo_scalars(batch.rewards, groups, eps=eps)

@@ -4,7 +4,7 @@
     unit, benchmark, source, source_revision
 
 One loader per benchmark understands both the Hugging Face schema and the Qwen2.5-Math harness
-files (``../shared/benchmarks``), and fixes each source's known defects (notes ยง3, SOURCES.md):
+files, and fixes each source's known defects (docs/data-sources.md):
 
   math500   ``answer``; integer ``level``; ``subject``; ``unique_id``
   math      full MATH test (5,000; LENS reports Levels 4-5): answer = last balanced \\boxed{} of
@@ -23,17 +23,26 @@ files (``../shared/benchmarks``), and fixes each source's known defects (notes ย
 
 A row without a usable gold answer is an error naming the benchmark, row and field: a benchmark
 silently shrinking would change every number in the tables.
+
+``LOADERS`` is the registry of answer formats: each loader says how its answers are graded
+(``mode``, one of ``rlvr_repro.evaluate.extract.MODES``). The config's ``loader:`` enum and the
+grading modes (``extract.BENCHMARK_MODES``) are derived from it, so a benchmark in a known format is
+one config entry (``benchmarks.<name>: {source, loader}``) and a new format is one loader here.
+The module imports nothing heavy: the workflow reads ``LOADERS`` while it plans.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rlvr_repro.data.answers import (classify_answer, format_number, gsm8k_final, last_boxed,
                                      repair_control_chars)
 from rlvr_repro.data.errors import DataError, require_field
-from rlvr_repro.data.math_train import parse_level
-from rlvr_repro.data.sources import Source
+
+if TYPE_CHECKING:
+    from rlvr_repro.data.sources import Source
 
 LETTERS = "ABCDEFGHIJ"
 OLYMPIAD_TYPES = {"Numerical": "numeric", "Expression": "expression", "Tuple": "tuple",
@@ -114,6 +123,8 @@ def load_math500(r: _Row) -> dict:
 
 
 def load_math(r: _Row) -> dict:
+    from rlvr_repro.data.math_train import parse_level  # here: math_train pulls in the dedup stack
+
     level = parse_level(r.row.get("level"), dataset=r.benchmark, index=r.index)
     subject = r.first(("type", "subject"), str)
     return _base(r, problem=r.problem(), answer=_boxed_answer(r), level=level, subject=subject)
@@ -210,11 +221,35 @@ def load_heldout(r: _Row) -> dict:
     return row
 
 
-LOADERS: dict[str, Callable[[_Row], dict]] = {
-    "math500": load_math500, "math": load_math, "aime24": load_aime, "aime25": load_aime,
-    "amc23": load_amc23, "olympiadbench": load_olympiadbench, "minerva": load_minerva,
-    "gsm8k": load_gsm8k, "mmlu_stem": load_mmlu_stem, "heldout": load_heldout,
+@dataclass(frozen=True)
+class Loader:
+    """One answer format: the row normalizer and the grading mode of its answers."""
+
+    load: Callable[[_Row], dict]
+    mode: str  # rlvr_repro.evaluate.extract.MODES
+
+
+LOADERS: dict[str, Loader] = {
+    "math500": Loader(load_math500, "math"),
+    "math": Loader(load_math, "math"),
+    "aime24": Loader(load_aime, "integer"),
+    "aime25": Loader(load_aime, "integer"),
+    "amc23": Loader(load_amc23, "numeric"),
+    "olympiadbench": Loader(load_olympiadbench, "olympiad"),
+    "minerva": Loader(load_minerva, "minerva"),
+    "gsm8k": Loader(load_gsm8k, "numeric"),
+    "mmlu_stem": Loader(load_mmlu_stem, "choice"),
+    "heldout": Loader(load_heldout, "math"),  # graded as the training reward reads them (reward.SOURCE_MODES)
 }
+
+
+def loader_schema() -> dict:
+    """The config rules that follow from ``LOADERS`` (generated into validation as loaders.schema.yaml):
+    ``$defs/loader`` the loader enum; ``$defs/named`` a ``benchmarks:`` mapping whose entries not named
+    after a loader must name one."""
+    return {"$defs": {"loader": {"enum": sorted(LOADERS)},
+                      "named": {"properties": {name: True for name in LOADERS},
+                                "additionalProperties": {"required": ["loader"]}}}}
 
 
 def source_label(info: dict) -> str:
@@ -237,7 +272,7 @@ def normalize_rows(loader: str, source: Source, *, benchmark: str, select: dict[
     out of AI-MO/aimo-validation-amc); the others are counted as ``not_selected``."""
     if loader not in LOADERS:
         raise DataError(benchmark, f"unknown loader {loader!r}; known: {sorted(LOADERS)}", field="loader")
-    fn = LOADERS[loader]
+    fn = LOADERS[loader].load
     for field in select or {}:
         if field not in source.columns:
             raise DataError(benchmark, f"select names a column the source lacks (it has {sorted(source.columns)})",

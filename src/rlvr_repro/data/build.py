@@ -23,7 +23,7 @@ from rlvr_repro.data import dapo, math_train, mixes, openr1
 from rlvr_repro.data.benchmarks import LOADERS, normalize_rows
 from rlvr_repro.data.errors import DataError
 from rlvr_repro.data.fixtures import write_local_fixtures
-from rlvr_repro.data.io import read_jsonl
+from rlvr_repro.data.builder_io import read_jsonl
 from rlvr_repro.data.manifest import Manifest
 from rlvr_repro.data.pipeline import BuildContext
 from rlvr_repro.data.sources import download_source, load_source, with_snapshot

@@ -2,7 +2,7 @@
 
 Source schema (verl parquet): ``data_source`` ("math_dapo"), ``prompt`` (chat messages whose user
 turn wraps the problem in DAPO's "Answer:" instruction), ``ability``, ``reward_model``
-{``ground_truth``, ``style``}, ``extra_info`` {``index``}. Two known traps (notes §3; DAPO #15,
+{``ground_truth``, ``style``}, ``extra_info`` {``index``}. Two known traps (docs/data-sources.md; DAPO #15,
 verl #3065): the parquet repeats each of its ~17k prompts ~100 times, and the wrapper text would
 make every problem look alike to n-gram matching. So the builder strips the wrapper first, then
 keeps the first row of each distinct problem (counts before/after in the manifest), then

@@ -1,6 +1,6 @@
 """Near-duplicate removal and test-set decontamination with MinHash-LSH (datasketch).
 
-Contract (DESIGN.md §4):
+Contract (docs/CONTRACTS.md "Near-duplicates"):
     dedup(texts, threshold=0.8, num_perm=128, seed=0) -> list[int]        indices kept, first wins
     contaminated(texts, reference_texts, threshold=0.8, num_perm=128) -> list[bool]
 
@@ -435,11 +435,6 @@ def _first_reference(sh: Shingled, ref: Shingled, params: MinHashParams, progres
     return first
 
 
-def candidate_probability(similarity: float, bands: int, rows: int) -> float:
-    """P(pair with Jaccard ``similarity`` shares at least one LSH band) = 1 - (1 - s^r)^b."""
-    return 1.0 - (1.0 - similarity ** rows) ** bands if similarity > 0 else 0.0
-
-
 __all__ = ["dedup", "contaminated", "minhash_params", "MinHashParams", "lsh_bands", "normalize_text",
            "tokenize", "shingle", "Shingled", "minhash_signatures", "permutations", "candidate_pairs",
-           "cross_candidates", "candidate_probability", "decontaminate_and_dedup", "DEFAULT_NGRAM"]
+           "cross_candidates", "decontaminate_and_dedup", "DEFAULT_NGRAM"]

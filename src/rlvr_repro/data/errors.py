@@ -48,14 +48,6 @@ def require_field(row: dict, field: str, types: type | tuple[type, ...], *, data
     return value
 
 
-def require_columns(columns: list[str], needed: list[str], *, dataset: str, source: str) -> None:
-    """Fail before the first row when a whole column is missing from a source."""
-    missing = [c for c in needed if c not in columns]
-    if missing:
-        raise DataError(dataset, f"source {source} lacks column(s) {missing}; it has {sorted(columns)}",
-                        field=missing[0])
-
-
 def _names(types: tuple[type, ...]) -> str:
     return " or ".join(t.__name__ for t in types)
 

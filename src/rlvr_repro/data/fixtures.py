@@ -14,13 +14,14 @@ typed in.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
 
 from rlvr_repro.data.arith_task import arith_task_rows
-from rlvr_repro.data.dapo import TEMPLATE_PREFIX, TEMPLATE_SUFFIX
-from rlvr_repro.data.io import write_parquet
+from rlvr_repro.data.builder_io import write_parquet
 from rlvr_repro.io import write_jsonl
 
 DEFAULT_SIZES = {"math_train": 200, "dapo": 120, "dapo_repeats": 3, "openr1_default": 120,
@@ -54,12 +55,17 @@ def _solve(op: str, a: int, b: int) -> tuple[str, int, str]:
     return f"What is ${a} {sym} {b}$?", value, f"We compute ${a} {sym} {b} = {value}$."
 
 
+def _solved(rng: random.Random, n: int, span: tuple[int, int]):
+    """``n`` distinct problems of ``span`` as (k, op, problem text, exact answer, worked solution)."""
+    for k, (op, a, b) in enumerate(_problems(rng, n, *span)):
+        yield (k, op, *_solve(op, a, b))
+
+
 def math_train_rows(n: int, seed: int) -> list[dict]:
     """MATH training schema: problem, level ("Level N"), type, solution (with \\boxed{answer})."""
     rng = random.Random(f"math_train/{seed}")
     rows = []
-    for op, a, b in _problems(rng, n, *TRAIN_RANGE):
-        problem, value, work = _solve(op, a, b)
+    for _, op, problem, value, work in _solved(rng, n, TRAIN_RANGE):
         rows.append({"problem": problem, "level": "Level 2" if op in ("*", "x") else "Level 1",
                      "type": "Algebra" if op == "x" else "Prealgebra",
                      "solution": f"{work} The answer is $\\boxed{{{value}}}$."})
@@ -69,10 +75,11 @@ def math_train_rows(n: int, seed: int) -> list[dict]:
 def dapo_rows(n: int, repeats: int, seed: int) -> list[dict]:
     """DAPO-Math-17k schema, each prompt repeated ``repeats`` times in shuffled order (like the
     original's ~100x) and wrapped in DAPO's "Answer:" instruction."""
+    from rlvr_repro.data.dapo import TEMPLATE_PREFIX, TEMPLATE_SUFFIX  # here: dapo pulls in the dedup stack
+
     rng = random.Random(f"dapo/{seed}")
     base = []
-    for k, (op, a, b) in enumerate(_problems(rng, n, *TRAIN_RANGE)):
-        problem, value, _ = _solve(op, a, b)
+    for k, _, problem, value, _ in _solved(rng, n, TRAIN_RANGE):
         problem = problem.replace("What is", "Calculate the value of").replace("Solve for", "Find")
         base.append({"data_source": "math_dapo",
                      "prompt": [{"content": TEMPLATE_PREFIX + problem + TEMPLATE_SUFFIX, "role": "user"}],
@@ -89,8 +96,7 @@ def openr1_rows(n: int, subset: str, seed: int) -> list[dict]:
     all three outcome buckets occur, and the correctness lists agree with the traces."""
     rng = random.Random(f"openr1/{subset}/{seed}")
     rows = []
-    for k, (op, a, b) in enumerate(_problems(rng, n, *TRAIN_RANGE)):
-        problem, value, work = _solve(op, a, b)
+    for k, op, problem, value, work in _solved(rng, n, TRAIN_RANGE):
         problem = problem.replace("What is", "Evaluate").replace("?", ".").replace("Solve for", "Determine")
         n_gen = rng.randint(2, 4)
         correct = [rng.random() < 0.6 for _ in range(n_gen)]
@@ -111,8 +117,7 @@ def numina_rows(n: int, seed: int) -> list[dict]:
     """NuminaMath-1.5 schema, with some "proof" / "notfound" sentinels and invalid rows to filter."""
     rng = random.Random(f"numina/{seed}")
     rows = []
-    for op, a, b in _problems(rng, n, *TRAIN_RANGE):
-        problem, value, work = _solve(op, a, b)
+    for _, _, problem, value, work in _solved(rng, n, TRAIN_RANGE):
         problem = problem.replace("What is", "Find the value of").replace("Solve for", "Solve for the unknown")
         roll = rng.random()
         answer = "proof" if roll < 0.08 else "notfound" if roll < 0.14 else str(value)
@@ -127,8 +132,7 @@ def math500_rows(n: int, seed: int) -> list[dict]:
     """MATH-500 schema: problem, solution, answer, subject, level (int), unique_id."""
     rng = random.Random(f"math500/{seed}")
     rows = []
-    for k, (op, a, b) in enumerate(_problems(rng, n, *BENCH_RANGE)):
-        problem, value, work = _solve(op, a, b)
+    for k, op, problem, value, work in _solved(rng, n, BENCH_RANGE):
         subject = "Algebra" if op == "x" else "Prealgebra"
         rows.append({"problem": problem, "solution": f"{work} The answer is $\\boxed{{{value}}}$.",
                      "answer": str(value), "subject": subject, "level": 2 if op in ("*", "x") else 1,
@@ -153,8 +157,7 @@ def mmlu_stem_rows(n: int, seed: int) -> list[dict]:
     """MMLU-STEM (Qwen2.5-Math harness) schema: question, type, choices (4), answer (int index)."""
     rng = random.Random(f"mmlu_stem/{seed}")
     rows = []
-    for op, a, b in _problems(rng, n, *BENCH_RANGE):
-        problem, value, _ = _solve(op, a, b)
+    for _, _, problem, value, _ in _solved(rng, n, BENCH_RANGE):
         wrong = rng.sample([v for v in range(max(0, value - 9), value + 10) if v != value], 3)
         choices = [str(v) for v in wrong]
         answer = rng.randrange(4)
@@ -164,8 +167,44 @@ def mmlu_stem_rows(n: int, seed: int) -> list[dict]:
     return rows
 
 
-def write_local_fixtures(out_dir: Path, seed: int, **sizes: int) -> dict[str, Path]:
-    """Write every local source file under ``out_dir``; returns {name: path}.
+@dataclass(frozen=True)
+class Fixture:
+    """One generated source file: its name under the fixture directory and its rows."""
+
+    file: str
+    rows: Callable[[int, dict[str, int]], list[dict]]  # (seed, sizes) -> rows
+
+
+def _arith(name: str) -> Callable[[int, dict[str, int]], list[dict]]:
+    """One file of the local task's split (all four come from one partition of the facts)."""
+    def rows(seed: int, n: dict[str, int]) -> list[dict]:
+        return arith_task_rows(seed, n_test=n["arith_test"], n_words=n["arith_words"], n_hard=n["arith_hard"],
+                               n_hard_train=n["arith_hard_train"])[name]
+    return rows
+
+
+# Every fixture the local run can use. The workflow generates the ones its config's sources name
+# (``path: resources/fixtures/<file>``; :func:`fixtures_named_by`), so a local benchmark in a known
+# schema is one config entry, and a new schema is one entry here.
+FIXTURES: dict[str, Fixture] = {
+    "math_train": Fixture("math_train.jsonl", lambda seed, n: math_train_rows(n["math_train"], seed)),
+    "dapo": Fixture("dapo_math_17k.parquet", lambda seed, n: dapo_rows(n["dapo"], n["dapo_repeats"], seed)),
+    "openr1_default": Fixture("openr1_default.parquet",
+                              lambda seed, n: openr1_rows(n["openr1_default"], "default", seed)),
+    "openr1_extended": Fixture("openr1_extended.parquet",
+                               lambda seed, n: openr1_rows(n["openr1_extended"], "extended", seed)),
+    "numina": Fixture("numinamath_1_5.parquet", lambda seed, n: numina_rows(n["numina"], seed)),
+    "math500": Fixture("math500.jsonl", lambda seed, n: math500_rows(n["math500"], seed)),
+    "gsm8k": Fixture("gsm8k.jsonl", lambda seed, n: gsm8k_rows(n["gsm8k"], seed)),
+    "mmlu_stem": Fixture("mmlu_stem.jsonl", lambda seed, n: mmlu_stem_rows(n["mmlu_stem"], seed)),
+    **{name: Fixture(f"{name}.jsonl", _arith(name)) for name in ("arith_train", "arith_test", "arith_words",
+                                                                 "arith_hard")},
+}
+
+
+def write_local_fixtures(out_dir: Path, seed: int, *, names: Iterable[str] | None = None,
+                         **sizes: int) -> dict[str, Path]:
+    """Write the fixtures ``names`` (default: all of ``FIXTURES``) under ``out_dir``; returns {name: path}.
 
     ``sizes`` overrides :data:`DEFAULT_SIZES` (rows per file; ``dapo_repeats`` copies per DAPO
     prompt). Same seed and sizes -> byte-identical files.
@@ -173,22 +212,39 @@ def write_local_fixtures(out_dir: Path, seed: int, **sizes: int) -> dict[str, Pa
     unknown = sorted(set(sizes) - set(DEFAULT_SIZES))
     if unknown:
         raise ValueError(f"unknown fixture size(s) {unknown}; known: {sorted(DEFAULT_SIZES)}")
+    names = list(FIXTURES) if names is None else list(names)
+    bad = sorted(set(names) - set(FIXTURES))
+    if bad:
+        raise ValueError(f"unknown fixture(s) {bad}; known: {sorted(FIXTURES)}")
     n = {**DEFAULT_SIZES, **sizes}
-    out_dir = Path(out_dir)
-    parquet = lambda rows: pa.Table.from_pylist(rows)  # noqa: E731
-    paths = {
-        "math_train": write_jsonl(out_dir / "math_train.jsonl", math_train_rows(n["math_train"], seed)),
-        "dapo": write_parquet(out_dir / "dapo_math_17k.parquet", parquet(dapo_rows(n["dapo"], n["dapo_repeats"], seed))),
-        "openr1_default": write_parquet(out_dir / "openr1_default.parquet",
-                                        parquet(openr1_rows(n["openr1_default"], "default", seed))),
-        "openr1_extended": write_parquet(out_dir / "openr1_extended.parquet",
-                                         parquet(openr1_rows(n["openr1_extended"], "extended", seed))),
-        "numina": write_parquet(out_dir / "numinamath_1_5.parquet", parquet(numina_rows(n["numina"], seed))),
-        "math500": write_jsonl(out_dir / "math500.jsonl", math500_rows(n["math500"], seed)),
-        "gsm8k": write_jsonl(out_dir / "gsm8k.jsonl", gsm8k_rows(n["gsm8k"], seed)),
-        "mmlu_stem": write_jsonl(out_dir / "mmlu_stem.jsonl", mmlu_stem_rows(n["mmlu_stem"], seed)),
-    }
-    task = arith_task_rows(seed, n_test=n["arith_test"], n_words=n["arith_words"], n_hard=n["arith_hard"],
-                           n_hard_train=n["arith_hard_train"])
-    paths.update({name: write_jsonl(out_dir / f"{name}.jsonl", rows) for name, rows in task.items()})
-    return paths
+    out = {}
+    for name in names:
+        fixture = FIXTURES[name]
+        rows = fixture.rows(seed, n)
+        path = Path(out_dir) / fixture.file
+        out[name] = (write_parquet(path, pa.Table.from_pylist(rows)) if fixture.file.endswith(".parquet")
+                     else write_jsonl(path, rows))
+    return out
+
+
+def fixtures_named_by(config: dict, fixture_dir: str = "resources/fixtures") -> list[str]:
+    """The fixtures that the config's dataset and benchmark sources read (``path: <fixture_dir>/<file>``).
+    Raises ValueError naming the key of a source that points at a file no fixture writes, and of a
+    ``fixtures.sizes`` key no fixture reads."""
+    by_file = {f.file: name for name, f in FIXTURES.items()}
+    sources = [(f"datasets.{d}.sources.{s}", spec) for d, ds in (config.get("datasets") or {}).items()
+               for s, spec in (ds.get("sources") or {}).items()]
+    sources += [(f"benchmarks.{b}.source", bs.get("source") or {}) for b, bs in (config.get("benchmarks") or {}).items()]
+    names = set()
+    for where, spec in sources:
+        path = str(spec.get("path") or "")
+        if not path.startswith(f"{fixture_dir}/"):
+            continue
+        file = path[len(fixture_dir) + 1:]
+        if file not in by_file:
+            raise ValueError(f"{where}.path: {path} is not a generated fixture; known: {sorted(by_file)}")
+        names.add(by_file[file])
+    unknown = sorted(set((config.get("fixtures") or {}).get("sizes") or {}) - set(DEFAULT_SIZES))
+    if unknown:
+        raise ValueError(f"fixtures.sizes: unknown size(s) {unknown}; known: {sorted(DEFAULT_SIZES)}")
+    return sorted(names)

@@ -31,7 +31,7 @@ import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from rlvr_repro.data.errors import DataError
-from rlvr_repro.data.io import read_jsonl
+from rlvr_repro.data.builder_io import read_jsonl
 from rlvr_repro.io import sha256_file, write_json
 
 SNAPSHOT_MARKER = "source.json"

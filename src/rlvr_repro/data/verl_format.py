@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 
 from rlvr_repro.data.errors import DataError
 from rlvr_repro.data.examples import Example
-from rlvr_repro.data.io import write_parquet
+from rlvr_repro.data.builder_io import write_parquet
 from rlvr_repro.prompts import build_messages
 
 CANONICAL_FAMILY = "generic"

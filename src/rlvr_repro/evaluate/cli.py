@@ -2,7 +2,7 @@
 
     python -m rlvr_repro.evaluate.cli generate --model DIR|model.json --protocols config/protocols.yaml \\
         --protocol ace --family qwen_math --backend vllm --bench b.jsonl:out.jsonl [--bench ...]
-    python -m rlvr_repro.evaluate.cli grade GENERATIONS GRADES [--workers 8 --timeout 5]
+    python -m rlvr_repro.evaluate.cli grade GENERATIONS GRADES [--grader evalscope --workers 8 --timeout 5]
     python -m rlvr_repro.evaluate.cli metrics GRADES BENCHMARK OUT --protocols ... --protocol ace \\
         --subject RUN --step 100
     python -m rlvr_repro.evaluate.cli diagnostics GENERATIONS GRADES OUT [--reference-model DIR] [--plot PNG]
@@ -48,6 +48,7 @@ def main(argv: list[str] | None = None) -> None:
     r.add_argument("out")
     r.add_argument("--workers", type=int, default=2)
     r.add_argument("--timeout", type=float, default=5.0)
+    r.add_argument("--grader", default="math_verify", help="math_verify (strict default) | evalscope")
 
     m = sub.add_parser("metrics")
     m.add_argument("grades")
@@ -76,7 +77,8 @@ def main(argv: list[str] | None = None) -> None:
             protocol=_protocol(args.protocols, args.protocol), family=args.family, backend=args.backend,
             seed=args.seed, limit=args.limit, batch_size=args.batch_size, resources=args.resources)
     elif args.cmd == "grade":
-        result = stages.run_grading(args.generations, args.out, workers=args.workers, timeout=args.timeout)
+        result = stages.run_grading(args.generations, args.out, grader=args.grader, workers=args.workers,
+                                    timeout=args.timeout)
     elif args.cmd == "metrics":
         result = stages.run_metrics(args.grades, args.benchmark, args.out, protocol_name=args.protocol,
                                     protocol=_protocol(args.protocols, args.protocol),

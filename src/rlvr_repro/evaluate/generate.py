@@ -104,8 +104,9 @@ def make_backend(backend: str, model_dir: str | Path, *, resources: dict | None 
 
         tp, _ = resolve_parallelism("vllm", res)
         return VLLMBackend(str(model_dir), tensor_parallel_size=tp, seed=seed,
-                           gpu_memory_utilization=res.get("gpu_memory_utilization", 0.85),
-                           max_model_len=res.get("max_model_len"), dtype=res.get("dtype", "auto"))
+                           gpu_memory_utilization=res.get("gpu_memory_utilization"),
+                           max_model_len=res.get("max_model_len"), dtype=res.get("dtype", "auto"),
+                           enforce_eager=bool(res.get("enforce_eager", False)))
     raise ValueError(f"unknown generation backend {backend!r}; expected one of {BACKENDS}")
 
 

@@ -1,7 +1,7 @@
 """Generation with transformers on CPU (the local DAG and tests; also works on one GPU).
 
 All n samples of a problem come from one ``generate`` call, the prompt prefilled once for all n
-(:func:`rlvr_repro.shared_prompts.generate_shared`); several problems can share a call
+(:func:`rlvr_repro.prefix_cache.generate_shared`); several problems can share a call
 (``batch_size``) with left padding. The log-prob of every
 sampled token is read from the raw logits (``output_logits=True``: before temperature and top-p,
 the same distribution vLLM reports by default) to give each sample's mean NLL.
@@ -21,7 +21,7 @@ import torch
 
 from rlvr_repro.evaluate.samples import THINK_END, make_sample
 from rlvr_repro.compute_dtype import resolve_model_dtype
-from rlvr_repro.shared_prompts import generate_shared
+from rlvr_repro.prefix_cache import generate_shared
 
 log = logging.getLogger(__name__)
 

@@ -1,128 +1,184 @@
-"""Equivalence of an extracted answer and a gold answer.
+"""Equivalence of a response and a gold answer: math-verify (strict default) or evalscope's rules.
 
 Two layers, because math-verify (sympy) can hang on inputs like ``5^{5^{5^{5^5}}}`` and even
 ``str()`` of a parsed object can run forever (Math-Verify #59/#65):
 
-* :func:`quick_judge` — exact canonical-string and exact-rational comparisons. Pure Python,
-  bounded time, runs in the parent process. It settles the common cases (integer answers,
-  identical strings, multiple choice) without a worker round trip, which is what makes
-  grading 16k responses fast and the training reward cheap.
-* :func:`judge` — the full comparison with math-verify ``parse``/``verify``. It is only ever
-  called inside a worker process (:mod:`rlvr_repro.evaluate.worker`) that the parent kills
-  when it runs past its hard deadline. It returns plain booleans; parsed sympy objects never
-  leave it and are never printed.
+* :func:`quick_judge` — in the parent process, pure Python, bounded time: two plain numbers, compared
+  exactly as math-verify compares them, are decided without a worker round trip (integer answers,
+  fractions, decimals that differ well beyond math-verify's 6-place rounding). Anything else is left
+  to the worker. This is what makes grading 16k responses fast and the training reward cheap.
+* :func:`judge` — the full comparison, only ever called inside a worker process
+  (:mod:`rlvr_repro.evaluate.worker`) that the parent kills at its hard deadline. It returns plain
+  booleans and math-verify's own extracted string; parsed sympy objects never leave it and are never
+  printed.
+
+Task kinds (the ``mode`` field of a worker task):
+
+  mv         math-verify ``parse`` of the whole prepared response and of the gold, then ``verify``
+  mv_box     the same on ``\\boxed{B}`` of a response whose reading reduces to its one box
+             (:func:`rlvr_repro.evaluate.extract.single_box`); raises :class:`UnparsedBox` when B
+             does not parse, so the caller re-reads the whole response (``mv``)
+  mv_strict  the training reward: ``\\boxed{answer}`` read by the box patterns only, no fallback to
+             numbers in the text (:func:`rlvr_repro.evaluate.extract.reward_answer`)
+  evalscope  evalscope v1.4.2's ``math_equal`` on two extracted, stripped strings
+             (:mod:`rlvr_repro.evaluate.evalscope_rules`)
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from fractions import Fraction
+from functools import lru_cache
 
 from rlvr_repro.answer_forms import drop_dollars
-from rlvr_repro.evaluate.extract import canonical, parse_number, split_top_level
 
-# Minerva-Math numeric answers: relative tolerance of the Qwen2.5-Math / evalscope harness
-# (``numeric_equal``: ``isclose(ref, pred, rel_tol=1e-4)``), the harness EGPO reports with.
-MINERVA_REL_TOL = 1e-4
+KINDS = ("mv", "mv_box", "mv_strict", "evalscope")
+FLOAT_ROUNDING = 6        # math-verify verify()'s default: floats compared after rounding to 6 places
 
 
-def _close(a, b, rel_tol: float) -> bool:
-    return abs(a - b) <= rel_tol * max(abs(a), abs(b))
+class UnparsedBox(Exception):
+    """The box of a reduced response did not parse: math-verify would go on to other matches."""
 
 
-def quick_judge(pred: str, gold: str, mode: str) -> bool | None:
-    """True/False when cheap exact checks decide the pair, None when math-verify must decide.
+# ------------------------------------------------------------------ the parent's exact fast path
 
-    Decides: multiple-choice letters; equal canonical strings (True); two plain numbers in the
-    integer/numeric modes (exact rational equality); two numbers within ``MINERVA_REL_TOL`` in
-    the minerva mode; two integers in the math/olympiad modes. A decimal against a fraction in
-    the math mode is left to math-verify, which rounds floats to 6 places (``float_rounding``).
+_NUMBER_RES = (
+    ("int", re.compile(r"(-?\d{1,40})")),
+    ("dec", re.compile(r"(-?\d{0,20}\.\d{1,20})")),
+    ("frac", re.compile(r"(-?)\\[dt]?frac\{(\d{1,20})\}\{(\d{1,20})\}")),
+    ("frac", re.compile(r"(-?)(\d{1,20})/(\d{1,20})")),
+)
+
+
+def plain_number(text: str) -> tuple[Fraction, bool] | None:
+    """``(value, written_as_decimal)`` for an integer (``025``), a decimal (``.5``), ``\\frac{p}{q}``
+    (``\\dfrac``, ``\\tfrac``) or ``p/q``, optionally negative and wrapped in one ``$...$``; None for
+    anything else (signs like ``+``, spaces, commas, units: math-verify decides those)."""
+    s = text.strip()
+    if s.startswith("$") and s.endswith("$") and len(s) > 2 and s.count("$") == 2:
+        s = s[1:-1].strip()
+    for kind, rx in _NUMBER_RES:
+        m = rx.fullmatch(s)
+        if not m:
+            continue
+        if kind == "int":
+            return Fraction(int(m.group(1))), False
+        if kind == "dec":
+            return Fraction(m.group(1)), True
+        if int(m.group(3)) == 0:
+            return None
+        value = Fraction(int(m.group(2)), int(m.group(3)))
+        return (-value if m.group(1) else value), False
+    return None
+
+
+def quick_judge(pred: str, gold: str) -> bool | None:
+    """True/False when ``pred`` and ``gold`` are both plain numbers (:func:`plain_number`) whose
+    math-verify verdict is certain; None otherwise.
+
+    math-verify compares integers and fractions exactly and, when a decimal is involved, rounds both
+    sides to 6 places (``float_rounding``) or simplifies their difference. So: equal values are
+    equivalent; different integers/fractions are not; a decimal more than 1e-5 away from the other
+    side (both below 1e9 in size, where 15-digit floats still resolve 6 places) is not. Closer
+    decimals are left to math-verify.
     """
-    if mode == "choice":
-        return pred.strip().upper() == gold.strip().upper()
-    if canonical(pred) == canonical(gold):
-        return True
-    p, g = parse_number(pred), parse_number(gold)
+    p, g = plain_number(pred), plain_number(gold)
     if p is None or g is None:
         return None
-    if p == g:
+    (pv, p_dec), (gv, g_dec) = p, g
+    if pv == gv:
         return True
-    if mode in ("integer", "numeric"):
+    if not (p_dec or g_dec):
         return False
-    if mode == "minerva":
-        return _close(p, g, MINERVA_REL_TOL)
-    if p.denominator == 1 and g.denominator == 1:
+    if abs(pv) < 10**9 and abs(gv) < 10**9 and abs(pv - gv) > Fraction(1, 10**5):
         return False
     return None
 
 
+# --------------------------------------------------------------------------- worker-side judge
+
 @dataclass
 class Verdict:
-    """Outcome of one full comparison: ``timed_out`` is set when math-verify's own (soft)
-    timeout fired at least once and no comparison succeeded."""
+    """Outcome of one full comparison. ``timed_out``: math-verify's own (soft) timeout fired and no
+    comparison succeeded. ``extracted``: math-verify's extracted answer string (None: nothing)."""
     correct: bool
     timed_out: bool = False
+    extracted: str | None = None
 
 
-def _mv_equal(pred: str, gold: str, soft_timeout: int | None) -> Verdict:
-    """math-verify on two already-extracted answers, both wrapped as ``$...$`` (Math-Verify #70:
-    an unwrapped ``\\dfrac{9}{7}`` does not parse). Pairs are verified one by one so a timeout
-    in one pair is counted without hiding a success in another."""
-    from math_verify import ExprExtractionConfig, LatexExtractionConfig, parse, verify
+@lru_cache(maxsize=1)
+def _configs() -> dict:
+    from math_verify import ExprExtractionConfig, LatexExtractionConfig
+
+    default = (LatexExtractionConfig(boxed_match_priority=0), ExprExtractionConfig())
+    return {"mv": default, "mv_box": default,
+            "mv_strict": (LatexExtractionConfig(boxed_match_priority=0, try_extract_without_anchor=False),)}
+
+
+@lru_cache(maxsize=4096)
+def _parse(text: str, kind: str, soft_timeout: int | None) -> tuple:
+    """math-verify ``parse`` (cached per string: golds and boxes repeat across a batch). Raises
+    math-verify's TimeoutException; any other failure reads as "nothing extracted"."""
+    from math_verify import parse
     from math_verify.errors import TimeoutException
 
-    config = [LatexExtractionConfig(), ExprExtractionConfig()]
+    try:
+        return tuple(parse(text, extraction_config=_configs()[kind], parsing_timeout=soft_timeout,
+                           raise_on_error=True))
+    except TimeoutException:
+        raise
+    except Exception:
+        return ()
+
+
+def _extracted_text(parsed: tuple) -> str | None:
+    """math-verify's string form of what it extracted (the fallback string it appends), never the
+    ``str()`` of a sympy object (which can hang)."""
+    if not parsed:
+        return None
+    return next((p for p in parsed if isinstance(p, str)), "")
+
+
+def _math_verify(pred: str, gold: str, kind: str, soft_timeout: int | None) -> Verdict:
+    """``verify(parse(gold), parse(pred))`` with math-verify's defaults, pair by pair, so a timeout in
+    one pair is counted without hiding a success in another."""
+    from math_verify import verify
+    from math_verify.errors import TimeoutException
+
+    try:
+        gold_parsed = _parse(gold, "mv", soft_timeout)  # golds are always read the default way
+        pred_parsed = _parse(pred, kind, soft_timeout)
+    except TimeoutException:
+        return Verdict(False, True)
+    if kind == "mv_box" and not any(not isinstance(p, str) for p in pred_parsed):
+        raise UnparsedBox()
+    extracted = _extracted_text(pred_parsed)
     timed_out = False
-    parsed = []
-    for text in (gold, pred):
-        try:
-            parsed.append(parse("$" + drop_dollars(text) + "$", extraction_config=config,
-                                parsing_timeout=soft_timeout, raise_on_error=True))
-        except TimeoutException:
-            return Verdict(False, True)
-        except Exception:  # unparsable answer: not equivalent
-            parsed.append([])
-    gold_parsed, pred_parsed = parsed
     for g in gold_parsed:
         for p in pred_parsed:
             try:
-                if verify(g, p, timeout_seconds=soft_timeout, raise_on_error=True):
-                    return Verdict(True)
+                if verify(g, p, float_rounding=FLOAT_ROUNDING, timeout_seconds=soft_timeout,
+                          raise_on_error=True):
+                    return Verdict(True, False, extracted)
             except TimeoutException:
                 timed_out = True
             except Exception:
                 continue
-    return Verdict(False, timed_out)
+    return Verdict(False, timed_out, extracted)
 
 
-def element_equal(pred: str, gold: str, mode: str, soft_timeout: int | None) -> Verdict:
-    """One answer against one gold: quick checks first, math-verify when they cannot decide."""
-    decided = quick_judge(pred, gold, mode)
-    if decided is not None:
-        return Verdict(decided)
-    return _mv_equal(pred, gold, soft_timeout)
+def judge(pred: str, gold: str, kind: str, soft_timeout: int | None = 3) -> Verdict:
+    """One worker task (see the module docstring for the kinds)."""
+    if kind in ("mv", "mv_box", "mv_strict"):
+        return _math_verify(pred, gold, kind, soft_timeout)
+    if kind == "evalscope":
+        from rlvr_repro.evaluate.evalscope_rules import math_equal
+
+        return Verdict(bool(math_equal(pred, gold)), False, pred)
+    raise ValueError(f"unknown judge kind {kind!r}; expected one of {KINDS}")
 
 
-def judge(pred: str, gold: str, mode: str, soft_timeout: int | None = 3) -> Verdict:
-    """Full equivalence of an extracted answer and a normalised gold (runs in a worker).
-
-    OlympiadBench golds with several answers (``$69$,$84$``, ``(6,3),(9,3)``) are compared as
-    unordered multisets: same number of parts and a one-to-one matching of equivalent parts
-    (greedy matching is exact because equivalence is transitive). When the part counts differ
-    the whole strings go to math-verify, which compares ``\\{1,3\\}`` with ``1,3`` as sets.
-    """
-    if mode == "olympiad":
-        gold_parts, pred_parts = split_top_level(gold), split_top_level(pred)
-        if len(gold_parts) > 1 and len(gold_parts) == len(pred_parts):
-            unmatched = list(pred_parts)
-            any_timeout = False
-            for g in gold_parts:
-                for k, p in enumerate(unmatched):
-                    verdict = element_equal(p, g, mode, soft_timeout)
-                    any_timeout |= verdict.timed_out
-                    if verdict.correct:
-                        del unmatched[k]
-                        break
-                else:
-                    return Verdict(False, any_timeout)
-            return Verdict(True)
-    return element_equal(pred, gold, mode, soft_timeout)
+def boxed_inner(answer: str) -> str:
+    """``\\boxed{B}`` -> ``B`` (the reward's answer string as the fast path and the grades file see it)."""
+    return answer[len("\\boxed{"):-1] if answer.startswith("\\boxed{") and answer.endswith("}") else drop_dollars(answer)

@@ -64,16 +64,6 @@ def _common_n(correct: Sequence[Sequence[bool]]) -> int:
     return lengths.pop()
 
 
-def avg_at_k(correct: Sequence[Sequence[bool]], k: int | None = None) -> float:
-    """avg@k: mean over problems of the accuracy of the first k samples (all samples when
-    k is None). Its expectation is pass@1; AsymGRPO reports avg@5 and avg@10."""
-    n = _common_n(correct)
-    k = n if k is None else k
-    if not 1 <= k <= n:
-        raise ValueError(f"avg_at_k: need 1 <= k <= n (k={k}, n={n})")
-    return float(np.mean([np.mean(row[:k]) for row in correct]))
-
-
 def mean_and_stderr(values: Sequence[float]) -> tuple[float, float]:
     """Mean and standard error of the mean (sample std with ddof=1, over sqrt(m)).
 

@@ -1,8 +1,12 @@
 """A pool of grading worker processes with hard per-item deadlines.
 
-Each worker handles one comparison at a time, so when a comparison runs past its deadline the
-parent knows exactly which item hung: it SIGKILLs that worker (by pid), records the item as a
-timeout, and starts a replacement; the other workers keep going. This is the same fix the
+Each worker handles one comparison at a time, in the order it was sent, so when a comparison runs
+past its deadline the parent knows exactly which item hung (the oldest unanswered one): it SIGKILLs
+that worker (by pid), records the item as a timeout, hands the worker's other queued items to the
+rest, and starts a replacement; the other workers keep going. A worker holds up to
+:data:`PIPELINE_DEPTH` items so it never idles waiting for the parent to be scheduled (on a loaded
+machine each round trip cost ~20 ms, as much as a comparison); an item's deadline runs from the
+moment the worker starts it (the previous item's answer). This is the same fix the
 ecosystem converged on (Qwen2.5-Math's pebble pool, verl PR #5839, UniRL PR #462), built on a
 plain subprocess protocol (see :mod:`rlvr_repro.evaluate.worker` for why not multiprocessing).
 
@@ -27,14 +31,16 @@ from dataclasses import dataclass
 from tqdm import tqdm
 
 STARTUP_TIMEOUT_S = 120.0
+PIPELINE_DEPTH = 4
 
 
 @dataclass
 class PoolResult:
     """Outcome of one task: ``status`` is "ok", "timeout" (hard kill or soft timeout) or
-    "error" (the worker raised or died)."""
+    "error" (the worker raised or died); ``extracted`` is the answer the worker read, if it says."""
     correct: bool
     status: str
+    extracted: str | None = None
 
 
 class _Worker:
@@ -51,19 +57,26 @@ class _Worker:
         self.buffer = b""
         self.ready = False
         self.started = time.monotonic()
-        self.task: int | None = None
-        self.deadline = float("inf")
+        self.inflight: collections.deque[int] = collections.deque()  # sent, unanswered; [0] is running
+        self.head_since = float("inf")                                # when inflight[0] started
 
-    def send(self, task_id: int, pred: str, gold: str, mode: str, soft: int | None,
-             timeout: float) -> bool:
+    def send(self, task_id: int, pred: str, gold: str, mode: str, soft: int | None) -> bool:
         line = json.dumps({"i": task_id, "pred": pred, "gold": gold, "mode": mode, "soft": soft})
         try:
             self.proc.stdin.write(line.encode() + b"\n")
             self.proc.stdin.flush()
         except (BrokenPipeError, OSError):
             return False
-        self.task, self.deadline = task_id, time.monotonic() + timeout
+        if not self.inflight:
+            self.head_since = time.monotonic()
+        self.inflight.append(task_id)
         return True
+
+    def answered(self) -> int:
+        """The running item was answered: the next one starts now. Returns the answered id."""
+        task_id = self.inflight.popleft()
+        self.head_since = time.monotonic() if self.inflight else float("inf")
+        return task_id
 
     def read_lines(self) -> list[dict] | None:
         """Complete reply lines now available; None at EOF (the worker died)."""
@@ -141,26 +154,29 @@ class GraderPool:
         for w in self._workers:
             selector.register(w.fd, selectors.EVENT_READ, w)
 
-        def finish(worker: _Worker, result: PoolResult) -> None:
-            results[worker.task] = result
-            worker.task, worker.deadline = None, float("inf")
+        def finish(task_id: int, result: PoolResult) -> None:
+            results[task_id] = result
             bar.update(1)
 
         def replace(worker: _Worker) -> None:
+            """Kill ``worker``; its queued items (all but a finished head) go back to the front."""
+            pending.extendleft(reversed(worker.inflight))
+            worker.inflight.clear()
             selector.unregister(worker.fd)
             fresh = self._replace(worker)
             selector.register(fresh.fd, selectors.EVENT_READ, fresh)
 
         try:
-            while pending or any(w.task is not None for w in self._workers):
-                for w in self._workers:
-                    if w.ready and w.task is None and pending:
+            while pending or any(w.inflight for w in self._workers):
+                for w in list(self._workers):
+                    while w.ready and len(w.inflight) < PIPELINE_DEPTH and pending:
                         i = pending.popleft()
-                        if not w.send(i, *tasks[i], soft_timeout, timeout):
+                        if not w.send(i, *tasks[i], soft_timeout):
                             pending.appendleft(i)
                             replace(w)
+                            break
                 now = time.monotonic()
-                wait = min([w.deadline for w in self._workers]
+                wait = min([w.head_since + timeout for w in self._workers]
                            + [w.started + STARTUP_TIMEOUT_S for w in self._workers if not w.ready])
                 for key, _ in selector.select(timeout=max(0.0, min(wait - now, 1.0))):
                     w = key.data
@@ -168,21 +184,21 @@ class GraderPool:
                     if lines is None:  # worker died (crash, memory limit)
                         if not w.ready:
                             raise RuntimeError("grading worker failed to start:\n" + w.stderr_tail())
-                        if w.task is not None:
-                            finish(w, PoolResult(False, "error"))
+                        if w.inflight:
+                            finish(w.answered(), PoolResult(False, "error"))
                         replace(w)
                         continue
                     for msg in lines:
                         if msg.get("ready"):
                             w.ready = True
-                        elif msg.get("i") == w.task:
+                        elif w.inflight and msg.get("i") == w.inflight[0]:
                             status = "timeout" if msg["timeout"] and not msg["correct"] else (
                                 "error" if msg.get("error") else "ok")
-                            finish(w, PoolResult(bool(msg["correct"]), status))
+                            finish(w.answered(), PoolResult(bool(msg["correct"]), status, msg.get("extracted")))
                 now = time.monotonic()
                 for w in list(self._workers):
-                    if w.task is not None and now > w.deadline:
-                        finish(w, PoolResult(False, "timeout"))
+                    if w.inflight and now > w.head_since + timeout:
+                        finish(w.answered(), PoolResult(False, "timeout"))
                         replace(w)
                     elif not w.ready and now > w.started + STARTUP_TIMEOUT_S:
                         raise RuntimeError(f"grading worker not ready after {STARTUP_TIMEOUT_S}s:\n"

@@ -10,9 +10,11 @@ A protocol (``config/protocols.yaml``, top-level ``protocols:``) is a mapping::
     max_tokens_by_model: {model: int}   per configured model, over max_tokens (Qwen2.5-7B shares
                                    the qwen_math prompt family with Qwen2.5-Math-1.5B, not its length)
     prompt_template: default | evalscope   how a problem becomes a prompt (rlvr_repro.prompts.TEMPLATES)
+    grader: math_verify | evalscope | strict_answer   how responses are graded
+                                   (rlvr_repro.evaluate.grading.GRADERS; default math_verify, the strict default)
     eval_every: int | null         evaluate every N training steps (rlvr_repro.plan checks the checkpoints)
     eval_until: int | null         evaluate only checkpoints up to this step (ACE §5.4: the first 20 steps)
-    policy_entropy: bool           diagnostics also measure the evaluated policy's token entropy (ACE eq. 16)
+    token_entropy: bool            diagnostics also measure the evaluated policy's token entropy (ACE eq. 16)
     curve_ema: float in [0, 1) | null   report side: EMA factor of accuracy-vs-step curves
     diagnostics: all | last | none | null   which cells get diagnostics.json (null = config eval.diagnostics)
     seed: int                      base seed; each problem's seed is derived from it
@@ -27,18 +29,15 @@ A protocol (``config/protocols.yaml``, top-level ``protocols:``) is a mapping::
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import yaml
-
 import re
 
+from rlvr_repro.evaluate.grading import DEFAULT_GRADER, GRADERS
 from rlvr_repro.prompts import FAMILIES, TEMPLATES
 
 SAMPLING_KEYS = ("temperature", "top_p", "top_k", "n", "k_list", "trials", "max_tokens")
 TOP_KEYS = SAMPLING_KEYS + ("seed", "benchmarks", "overrides", "paper", "description", "max_tokens_by_model",
-                            "prompt_template", "eval_every", "eval_until", "curve_ema", "diagnostics",
-                            "policy_entropy")
+                            "prompt_template", "grader", "eval_every", "eval_until", "curve_ema", "diagnostics",
+                            "token_entropy")
 NAME_RE = re.compile(r"^[a-z0-9_]+$")
 
 
@@ -123,14 +122,16 @@ def validate_protocol(name: str, spec: dict) -> dict:
             raise ProtocolError(f"{where}.max_tokens_by_model.{model}: must be an int >= 1, got {v!r}")
     if spec.get("prompt_template", "default") not in TEMPLATES:
         raise ProtocolError(f"{where}.prompt_template: must be one of {list(TEMPLATES)}, got {spec['prompt_template']!r}")
+    if spec.get("grader", DEFAULT_GRADER) not in GRADERS:
+        raise ProtocolError(f"{where}.grader: must be one of {sorted(GRADERS)}, got {spec['grader']!r}")
     every = spec.get("eval_every")
     if every is not None and not (_is_int(every) and every >= 1):
         raise ProtocolError(f"{where}.eval_every: must be null or an int >= 1, got {every!r}")
     until = spec.get("eval_until")
     if until is not None and (isinstance(until, bool) or not isinstance(until, int) or until < 1):
         raise ProtocolError(f"{where}.eval_until: must be null or an int >= 1, got {until!r}")
-    if not isinstance(spec.get("policy_entropy", False), bool):
-        raise ProtocolError(f"{where}.policy_entropy: must be true or false, got {spec['policy_entropy']!r}")
+    if not isinstance(spec.get("token_entropy", False), bool):
+        raise ProtocolError(f"{where}.token_entropy: must be true or false, got {spec['token_entropy']!r}")
     ema = spec.get("curve_ema")
     if ema is not None and not (_is_num(ema) and 0 <= ema < 1):
         raise ProtocolError(f"{where}.curve_ema: must be null or a number in [0, 1), got {ema!r}")
@@ -149,8 +150,9 @@ def validate_protocol(name: str, spec: dict) -> dict:
             raise ProtocolError(f"{where}.overrides.{bench}: unknown key(s) {bad}; allowed: {list(SAMPLING_KEYS)}")
         _check_sampling(f"{where}.overrides.{bench}", ov)
     out = {"name": name, "top_p": 1.0, "top_k": -1, "k_list": None, "trials": None, "seed": 0,
-           "overrides": {}, "max_tokens_by_model": {}, "prompt_template": "default", "eval_every": None,
-           "eval_until": None, "curve_ema": None, "diagnostics": None, "policy_entropy": False, **spec}
+           "overrides": {}, "max_tokens_by_model": {}, "prompt_template": "default", "grader": DEFAULT_GRADER,
+           "eval_every": None, "eval_until": None, "curve_ema": None, "diagnostics": None, "token_entropy": False,
+           **spec}
     for bench in benches:  # every (benchmark, family) must resolve to coherent settings
         for family in FAMILIES:
             resolve(out, bench, family)
@@ -190,13 +192,4 @@ def resolve(protocol: dict, benchmark: str, family: str, model: str | None = Non
             "prompt_template": protocol.get("prompt_template") or "default", "seed": int(protocol.get("seed", 0))}
 
 
-def load_protocols(path: str | Path) -> dict[str, dict]:
-    """All protocols of a YAML file with a top-level ``protocols:`` mapping, validated."""
-    with open(path, encoding="utf-8") as fh:
-        doc = yaml.safe_load(fh) or {}
-    if not isinstance(doc, dict) or not isinstance(doc.get("protocols"), dict):
-        raise ProtocolError(f"{path}: expected a top-level 'protocols:' mapping")
-    try:
-        return {name: validate_protocol(name, spec) for name, spec in doc["protocols"].items()}
-    except ProtocolError as exc:
-        raise ProtocolError(f"{path}: {exc}") from None
+

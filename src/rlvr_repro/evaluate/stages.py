@@ -16,14 +16,15 @@ import json
 from pathlib import Path
 from typing import Sequence
 
-from rlvr_repro.evaluate.diagnostics import _paired  # noqa: I001 - one pairing rule for both modules
-from rlvr_repro.evaluate.diagnostics import (
-    confidence_shift, entropy_by_correctness, plot_entropy_distributions, policy_entropy, score_logprobs,
-    score_token_entropy, sample_table, think_answer_auc)
+from rlvr_repro.evaluate.confidence import _paired  # noqa: I001 - one pairing rule for both modules
+from rlvr_repro.evaluate.confidence import (
+    confidence_shift, entropy_by_correctness, plot_entropy_distributions, sample_table, think_answer_auc,
+    token_entropy)
 from rlvr_repro.evaluate.generate import generate_benchmarks
-from rlvr_repro.evaluate.grading import DEFAULT_TIMEOUT_S, grade_generations
+from rlvr_repro.evaluate.grading import DEFAULT_GRADER, DEFAULT_TIMEOUT_S, grade_generations
 from rlvr_repro.evaluate.metrics import summarize
 from rlvr_repro.evaluate.protocols import resolve, validate_protocol
+from rlvr_repro.evaluate.rescoring import score_logprobs, score_token_entropy
 from rlvr_repro.io import read_jsonl, write_json
 
 
@@ -56,10 +57,10 @@ def run_generation(model: str | Path, benchmark_files: Sequence[str | Path],
                                progress=progress)
 
 
-def run_grading(generations: str | Path, out: str | Path, *, workers: int = 2,
+def run_grading(generations: str | Path, out: str | Path, *, grader: str = DEFAULT_GRADER, workers: int = 2,
                 timeout: float = DEFAULT_TIMEOUT_S, progress: bool = True) -> dict:
-    """Grade one generations file (returns counts incl. timeouts)."""
-    return grade_generations(generations, out, workers=workers, timeout=timeout, progress=progress)
+    """Grade one generations file with ``grader`` (returns counts incl. timeouts)."""
+    return grade_generations(generations, out, grader=grader, workers=workers, timeout=timeout, progress=progress)
 
 
 def run_metrics(grades: str | Path, benchmark_file: str | Path, out: str | Path, *,
@@ -98,7 +99,7 @@ def run_checkpoint_diagnostics(cells: Sequence[tuple], *, reference_model: str |
     all cells are re-scored together (reference, then policy), so a checkpoint costs two model loads
     whatever its number of benchmarks; on a cluster this runs in the checkpoint's GPU allocation
     (workflow/rules/evaluate.smk). ``entropy_model`` (the evaluated model itself: a protocol with
-    ``policy_entropy``) adds ``policy_entropy`` (ACE eq. 16 over the cell's samples) to each document."""
+    ``token_entropy: true``) sets each document's ``token_entropy`` (ACE eq. 16 over the cell's samples)."""
     loaded = [(read_jsonl(gen), read_jsonl(gr)) for gen, gr, *_ in cells]
     entropies = None
     if entropy_model is not None:
@@ -119,11 +120,11 @@ def run_checkpoint_diagnostics(cells: Sequence[tuple], *, reference_model: str |
             | {"n_correct": len(entropy["correct"]), "n_incorrect": len(entropy["incorrect"])},
             "think_answer_auc": think_answer_auc(gen_rows, grade_rows),
             "confidence_shift": None,
-            "policy_entropy": None,
+            "token_entropy": None,
             "samples": sample_table(gen_rows, grade_rows),
         }
         if entropies is not None:
-            doc["policy_entropy"] = policy_entropy(entropies[offset:offset + len(gen_rows)])
+            doc["token_entropy"] = token_entropy(entropies[offset:offset + len(gen_rows)])
         if ref_all is not None:
             span = slice(offset, offset + len(gen_rows))
             shift = confidence_shift(gen_rows, grade_rows, ref_all[span],

@@ -3,7 +3,8 @@
 Run as ``python -m rlvr_repro.evaluate.worker``. Protocol: one JSON object per line.
 The worker first writes ``{"ready": true}``; then for each request
 ``{"i": int, "pred": str, "gold": str, "mode": str, "soft": int | null}`` on stdin it writes
-``{"i": int, "correct": bool, "timeout": bool, "error": str | null}`` on stdout.
+``{"i": int, "correct": bool, "timeout": bool, "error": str | null, "extracted": str | null}``
+on stdout (``mode`` is a judge kind, :data:`rlvr_repro.evaluate.judge.KINDS`).
 
 Why a plain subprocess and not ``multiprocessing``: the grader is also used from Snakemake
 ``script:`` files, Ray actors (verl's reward workers) and threads. ``spawn``/``forkserver``
@@ -68,10 +69,11 @@ def main() -> None:
         if not line:
             return
         request = json.loads(line)
-        reply = {"i": request["i"], "correct": False, "timeout": False, "error": None}
+        reply = {"i": request["i"], "correct": False, "timeout": False, "error": None, "extracted": None}
         try:
             verdict = judge(request["pred"], request["gold"], request["mode"], request.get("soft"))
             reply["correct"], reply["timeout"] = bool(verdict.correct), bool(verdict.timed_out)
+            reply["extracted"] = verdict.extracted
         except TimeoutException:
             reply["timeout"] = True
         except (Exception, RecursionError, MemoryError) as exc:  # an answer we cannot compare

@@ -9,19 +9,7 @@ Modules, one job each:
   plots     training curves, pass@k curves, accuracy vs step (PNG, Agg canvas)
   html      the self-contained results/report/index.html
   build     the entry points Snakemake rules call
+
+Nothing is imported here: the workflow imports the target lists of ``figures`` and ``diag_tables``
+while it plans, which must not pay for pandas and matplotlib.
 """
-
-from rlvr_repro.report.build import write_html, write_metrics_csv, write_paper_tables, write_plots
-from rlvr_repro.report.collect import (
-    ReportInputError, collect_metrics, collect_train_logs, load_run_specs, parse_run_id,
-)
-from rlvr_repro.report.specs import Labels, ReportConfig, TableSpec, load_report_config, parse_report_config
-from rlvr_repro.report.tables import MissingCellsWarning, ResultTable, build_table, table_subjects
-from rlvr_repro.report.writers import to_csv, to_latex, to_markdown, write_table
-
-__all__ = [
-    "Labels", "MissingCellsWarning", "ReportConfig", "ReportInputError", "ResultTable", "TableSpec",
-    "build_table", "collect_metrics", "collect_train_logs", "load_report_config", "load_run_specs",
-    "parse_report_config", "parse_run_id", "table_subjects", "to_csv", "to_latex", "to_markdown",
-    "write_html", "write_metrics_csv", "write_paper_tables", "write_plots", "write_table",
-]

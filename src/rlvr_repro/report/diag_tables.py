@@ -2,17 +2,17 @@
 metrics.json, so they are not ``tables.yaml`` specs): ``results/tables/{paper}/{name}.{md,tex,csv}``.
 
 * asymgrpo/table1 -- AsymGRPO Table 1: kappa_B x 10^3, the mean over training steps 1-20 of the
-  per-step ``diag/asym_kappa`` (rlvr_repro.advantages.diagnostics.asym_kappa, App. E), per model.
+  per-step ``diag/asym_kappa`` (rlvr_repro.advantages.batch_stats.asym_kappa, App. E), per model.
   The paper does not say which run it measured; Prop. 1's reference point is REINFORCE, so we read
   the model's REINFORCE run (``reinforce``, else ``asym_reinforce``) and, where a model has none
   (Qwen2.5-7B trains only GRPO and AsymGRPO), its GRPO run. The table names the run it read.
 * egpo/table3 -- EGPO Table 3: ROC-AUC of thinking entropy (inside ``<think>``) and answer entropy
-  for predicting incorrectness, base R1-Distill models. §4.5: "we sample 1,000 problems and generate 8
-  rollouts per problem": 1,000 problems drawn (seed 0, without replacement; our choice: uniformly from
-  every problem of the ``egpo`` protocol's benchmarks, which the paper does not name) with all their
-  rollouts (the protocol's 8 trials). Rollouts without both segments (no ``</think>``, or nothing after
-  it) have no TE/AE: they are counted in the table (``no split``), not dropped silently. Ours beside
-  the paper's reference values, and the difference.
+  for predicting incorrectness, base R1-Distill models, on the paper's sample size: 1,000 problems x
+  8 rollouts ("we sample 1,000 problems and generate 8 rollouts per problem"), drawn with a fixed seed
+  from the ``egpo`` protocol's benchmark problems (rlvr_repro.report.figures.egpo.think_sample, the
+  sample of Figs. 5-9 too). The table names the sample's composition per benchmark and counts the
+  rollouts without ``</think>`` (no thinking/answer split: left out). Ours beside the paper's
+  reference values, and the difference.
 
 Both tables print the paper's number beside ours with the difference; a paper number that did not
 survive our copy is "n/a", never 0; a cell without our result is "–".
@@ -24,17 +24,17 @@ import math
 from collections.abc import Iterable
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from rlvr_repro.evaluate.diagnostics import roc_auc
+from rlvr_repro.evaluate.confidence import roc_auc
 from rlvr_repro.io import write_text
+from rlvr_repro.report.figures.egpo import think_sample
 from rlvr_repro.report.figures.inputs import FigureInputs
 from rlvr_repro.report.writers import MISSING, latex_escape
 
-COUNT_COLUMNS = ("steps", "n", "problems", "rollouts", "no split")
 KAPPA_STEPS = 20
 KAPPA_RUNS = ("reinforce", "asym_reinforce", "grpo")  # preference order (module docstring)
+COUNTS = ("steps", "n", "problems", "no split")
 
 
 def _fmt(value, digits: int) -> str:
@@ -74,53 +74,21 @@ def kappa_rows(inp: FigureInputs) -> list[dict]:
     return rows
 
 
-TABLE3_PROBLEMS = 1000  # EGPO §4.5 "we sample 1,000 problems and generate 8 rollouts per problem"
-TABLE3_SEED = 0         # our choice
-
-
-def table3_sample(inp: FigureInputs, model: str) -> dict:
-    """The base model's rollouts of ``TABLE3_PROBLEMS`` problems drawn from its ``egpo`` diagnostics
-    (every benchmark; a problem = (benchmark, id)): ``problems`` drawn, ``rollouts`` of them, and
-    ``think``/``answer``/``wrong`` arrays over the rollouts that have both segments; ``no_split`` counts
-    the others (no ``</think>``, or nothing after it)."""
-    d = inp.diagnostics
-    d = d[(d.protocol == "egpo") & (d.model == model) & (d.method == "base")] if len(d) else d
-    by_problem: dict[tuple[str, str], list] = {}
-    for bench, doc in zip(d.benchmark, d.doc):
-        s = doc.get("samples") or {}
-        ids = s.get("problem")
-        if ids is None:
-            raise ValueError(f"egpo diagnostics of {model} on {bench} have no per-sample problem ids (re-run the "
-                             "diagnostics stage): EGPO Table 3 samples problems")
-        for i, pid in enumerate(ids):
-            by_problem.setdefault((bench, pid), []).append(
-                (bool(s["correct"][i]), s["nll_think"][i], s["nll_answer"][i]))
-    keys = sorted(by_problem)
-    if len(keys) > TABLE3_PROBLEMS:
-        pick = np.random.default_rng(TABLE3_SEED).choice(len(keys), TABLE3_PROBLEMS, replace=False)
-        keys = [keys[i] for i in sorted(pick)]
-    rollouts = [r for k in keys for r in by_problem[k]]
-    both = [r for r in rollouts if r[1] is not None and r[2] is not None]
-    return {"problems": len(keys), "rollouts": len(rollouts), "no_split": len(rollouts) - len(both),
-            "think": np.asarray([r[1] for r in both], dtype=float),
-            "answer": np.asarray([r[2] for r in both], dtype=float),
-            "wrong": np.asarray([not r[0] for r in both], dtype=bool)}
-
-
 def auc_rows(inp: FigureInputs) -> list[dict]:
     refs = inp.references.get("egpo/table3")
     rows = []
     for model in ("r1_distill_qwen_1_5b", "r1_distill_qwen_7b"):
-        s = table3_sample(inp, model)
-        row = {"model": inp.model(model), "problems": s["problems"], "rollouts": s["rollouts"],
-               "no split": s["no_split"], "n": int(s["wrong"].size)}
-        for key, quantity, short in (("think", "auc_thinking_entropy", "TE"),
-                                     ("answer", "auc_answer_entropy", "AE")):
-            ours = roc_auc(s[key], s["wrong"]) if s["wrong"].size else None
+        sample = think_sample(inp, model)
+        s = sample.cols
+        row = {"model": inp.model(model), "problems": sample.problems, "n": sample.n, "no split": sample.no_split}
+        for key, quantity, short in (("nll_think", "auc_thinking_entropy", "TE"),
+                                     ("nll_answer", "auc_answer_entropy", "AE")):
+            ours = roc_auc(s[key], ~s["correct"]) if s else None
             ref = _paper(refs, model=model, quantity=quantity)
             paper = None if ref is None else ref.value
             row.update({f"{short} ours": ours, f"{short} paper": paper,
                         f"{short} diff": None if ours is None or paper is None else ours - paper})
+        row["sample"] = ", ".join(f"{b} {k}" for b, k in sample.by_benchmark.items()) or MISSING
         rows.append(row)
     return rows
 
@@ -134,12 +102,12 @@ def _render(paper: str, name: str, caption: str, rows: list[dict], digits: dict[
         return str(v)
     body = [[cell(c, r[c]) for c in cols] for r in rows]
     md = [f"**{paper} / {name}**: {caption}", "", "| " + " | ".join(cols) + " |",
-          "|" + "|".join("---:" if c in digits or c in COUNT_COLUMNS else "---" for c in cols) + "|"]
+          "|" + "|".join("---:" if c in digits or c in COUNTS else "---" for c in cols) + "|"]
     md += ["| " + " | ".join(x.replace("|", "\\|") for x in b) + " |" for b in body]
     md += ["", note, ""]
     tex = [f"% generated by rlvr_repro.report.diag_tables ({paper}/{name}); do not edit", r"\begin{table}[t]",
            r"\centering", r"\caption{" + latex_escape(caption) + "}",
-           r"\begin{tabular}{" + "".join("r" if c in digits or c in COUNT_COLUMNS else "l" for c in cols) + "}",
+           r"\begin{tabular}{" + "".join("r" if c in digits or c in COUNTS else "l" for c in cols) + "}",
            r"\toprule", " & ".join(latex_escape(c) for c in cols) + r" \\", r"\midrule"]
     tex += [" & ".join(latex_escape(x) for x in b) + r" \\" for b in body]
     tex += [r"\bottomrule", r"\end{tabular}", r"\end{table}", ""]
@@ -160,9 +128,9 @@ def write_asymgrpo_table1(inp: FigureInputs, out_dir: Path) -> list[Path]:
 
 def write_egpo_table3(inp: FigureInputs, out_dir: Path) -> list[Path]:
     note = ("AUC of thinking entropy (TE, mean NLL inside <think>) and answer entropy (AE, after </think>) for "
-            f"predicting an incorrect rollout; base models, protocol `egpo`: {TABLE3_PROBLEMS:,} problems drawn "
-            f"(seed {TABLE3_SEED}) from its benchmarks with all their rollouts (EGPO §4.5); `no split`: rollouts "
-            "without </think> or without an answer after it, which have no TE/AE; n: the rollouts scored. "
+            "predicting an incorrect rollout; base models, protocol `egpo`. Sample: up to 1,000 problems (the "
+            "paper's size) drawn with a fixed seed from the protocol's benchmarks (composition in `sample`), "
+            "every rollout of them with both segments (n); `no split`: rollouts without </think>, left out. "
             "diff = ours - paper; n/a: the paper's number is unavailable in our copy.")
     digits = {k: 3 for k in ("TE ours", "TE paper", "TE diff", "AE ours", "AE paper", "AE diff")}
     return _render("egpo", "table3", "Thinking vs answer entropy: AUC for incorrectness", auc_rows(inp),

@@ -6,7 +6,9 @@ atomically and without a software/version stamp, so re-running on the same input
 bytes for the same matplotlib version.
 
 Seeds are averaged (mean per step, or per k) before plotting; the base model is the dashed line and,
-in accuracy-vs-step plots, step 0 of every method's curve (docs/CONTRACTS.md).
+in accuracy-vs-step plots, step 0 of every method's curve (docs/CONTRACTS.md). Every method has one
+colour and one display name in all plots and figures (``rlvr_repro.report.style``), and a curve
+against step with only two points (base and last checkpoint) is drawn as points (:func:`draw_series`).
 """
 
 from __future__ import annotations
@@ -23,13 +25,16 @@ from tqdm import tqdm
 
 from rlvr_repro.io import atomic_write
 from rlvr_repro.report.collect import BASE_METHOD, FULL_SET
+from rlvr_repro.report.style import method_color, method_label
 from rlvr_repro.report.trainkeys import CANONICAL, with_canonical
 
 # Training quantities in the order they are drawn; ``entropy``, ``frac_*_solved`` and ``truncated_frac`` are
 # canonical names read from either backend's log keys (rlvr_repro.report.trainkeys); ``diag/*`` follow.
+# ``entropy_proxy`` (the local trainer's mean NLL of the sampled tokens) is drawn under its own name:
+# it is not the policy entropy.
 TRAIN_KEYS = (
-    "reward_mean", "response_length_mean", "entropy", "frac_all_solved", "frac_none_solved", "truncated_frac",
-    "clip_frac", "kl", "grad_norm", "loss", "lr", "n_groups_kept",
+    "reward_mean", "response_length_mean", "entropy", "entropy_proxy", "frac_all_solved", "frac_none_solved",
+    "truncated_frac", "clip_frac", "kl", "grad_norm", "loss", "lr", "n_groups_kept",
 )
 # Keys overlaid across methods in the per-(model, dataset) comparison figure.
 COMPARE_KEYS = ("reward_mean", "truncated_frac", "entropy", "response_length_mean", "frac_none_solved")
@@ -45,6 +50,20 @@ def _save(fig: Figure, path: Path) -> Path:
     FigureCanvasAgg(fig)
     fig.tight_layout()
     return atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=100, metadata={"Software": None}))
+
+
+POINTS_ONLY = 2  # a curve against step with at most this many points is drawn as points, not a line
+
+
+def draw_series(ax, xs, ys, *, color: str, label: str | None, style: str = "-", steps: bool = True) -> None:
+    """One curve. ``steps``: x is a training step, and a curve of at most POINTS_ONLY points (the base
+    model and the last checkpoint) is drawn as points: a line would suggest a trajectory never measured."""
+    xs, ys = list(xs), list(ys)
+    if steps and len(xs) <= POINTS_ONLY:
+        ax.plot(xs, ys, linestyle="none", marker="o" if style == "-" else "s", markersize=5, color=color,
+                label=label)
+    else:
+        ax.plot(xs, ys, style, marker="o" if len(xs) <= 12 else None, markersize=3, color=color, label=label)
 
 
 def _has_values(series: pd.Series) -> bool:
@@ -66,9 +85,11 @@ def plot_training_curves(logs: pd.DataFrame, out_dir: Path) -> list[Path]:
         ncols = min(4, len(keys))
         nrows = math.ceil(len(keys) / ncols)
         fig = Figure(figsize=(3.6 * ncols, 2.6 * nrows))
+        color = method_color(str(run["method"].iloc[0]))
         for i, key in enumerate(keys):
             ax = fig.add_subplot(nrows, ncols, i + 1)
-            ax.plot(run["step"], run[key], marker="." if len(run) < 30 else None, linewidth=1.2)
+            values = run[["step", key]].dropna()
+            draw_series(ax, values["step"], values[key], color=color, label=None)
             ax.set_title(key, fontsize=9)
             ax.set_xlabel("step", fontsize=8)
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -94,9 +115,10 @@ def plot_training_comparison(logs: pd.DataFrame, out_dir: Path) -> list[Path]:
         for i, key in enumerate(keys):
             ax = fig.add_subplot(1, len(keys), i + 1)
             for method, runs in group.groupby("method", sort=False):
-                curve = runs.groupby("step")[key].mean()
+                curve = runs.groupby("step")[key].mean().dropna()
                 n_seeds = runs["run_id"].nunique()
-                ax.plot(curve.index, curve.values, label=f"{method} ({n_seeds} seed{'s' * (n_seeds > 1)})")
+                draw_series(ax, curve.index, curve.values, color=method_color(method),
+                            label=f"{method_label(method)} ({n_seeds} seed{'s' * (n_seeds > 1)})")
             ax.set_title(key, fontsize=9)
             ax.set_xlabel("step", fontsize=8)
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -113,7 +135,8 @@ def _bench_id(benchmark: str, subset: str) -> str:
 
 
 def _method_label(method: str, dataset, datasets: int) -> str:
-    return f"{method} ({dataset})" if datasets > 1 and method != BASE_METHOD else method
+    label = method_label(method)
+    return f"{label} ({dataset})" if datasets > 1 and method != BASE_METHOD else label
 
 
 def plot_pass_at_k(metrics: pd.DataFrame, out_dir: Path) -> list[Path]:
@@ -133,9 +156,8 @@ def plot_pass_at_k(metrics: pd.DataFrame, out_dir: Path) -> list[Path]:
         ax = fig.add_subplot(1, 1, 1)
         for (method, dataset), lines in group.groupby(["method", "dataset"], sort=False, dropna=False):
             curve = lines.groupby("k").value.mean() * 100.0
-            style = "--" if method == BASE_METHOD else "-"
-            ax.plot(curve.index, curve.values, style, marker="o", markersize=3,
-                    label=_method_label(method, dataset, n_datasets))
+            draw_series(ax, curve.index, curve.values, color=method_color(method), steps=False,
+                        style="--" if method == BASE_METHOD else "-", label=_method_label(method, dataset, n_datasets))
         ks = sorted(group.k.unique())
         ax.set_xscale("log", base=2)
         ax.set_xticks(ks, [str(k) for k in ks])
@@ -168,10 +190,11 @@ def plot_accuracy_vs_step(metrics: pd.DataFrame, out_dir: Path, metric: str = "a
             curve = runs.groupby("step").value.mean() * 100.0
             if base_value is not None and 0 not in curve.index:
                 curve = pd.concat([pd.Series({0: base_value}), curve])
-            ax.plot(curve.index, curve.values, marker="o", markersize=3,
-                    label=_method_label(method, dataset, n_datasets))
+            draw_series(ax, curve.index, curve.values, color=method_color(method),
+                        label=_method_label(method, dataset, n_datasets))
         if base_value is not None:
-            ax.axhline(base_value, linestyle="--", color="gray", linewidth=1, label="base")
+            ax.axhline(base_value, linestyle="--", color=method_color(BASE_METHOD), linewidth=1,
+                       label=method_label(BASE_METHOD))
         ax.set_xlabel("training step")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(f"{metric} (%)")

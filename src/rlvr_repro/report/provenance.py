@@ -1,6 +1,7 @@
-"""What produced the numbers, for the report: the git commit and the versions of the packages that
-compute them (training, generation, grading, aggregation). Missing pieces read "unknown" /
-"not installed", never an error: a report built from a tarball still renders."""
+"""What produced the numbers, for the report: the git commit, the versions of the packages that
+compute them (training, generation, grading, aggregation) and the grader of each evaluation protocol.
+Missing pieces read "unknown" / "not installed", never an error: a report built from a tarball still
+renders."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
-PACKAGES = ("rlvr-repro", "torch", "transformers", "verl", "vllm", "math-verify", "pandas", "numpy",
-            "matplotlib", "snakemake")
+# math-verify's verdicts depend on latex2sympy2_extended and the antlr4 runtime it parses with;
+# the evalscope grader's on word2number.
+PACKAGES = ("rlvr-repro", "torch", "transformers", "verl", "vllm", "math-verify", "latex2sympy2_extended",
+            "antlr4-python3-runtime", "word2number", "pandas", "numpy", "matplotlib", "snakemake")
 
 
 def git_commit(repo: str | Path) -> str:
@@ -31,4 +34,16 @@ def package_versions(names=PACKAGES) -> dict[str, str]:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             out[name] = "not installed"
+    return out
+
+
+def protocol_graders(protocols) -> dict[str, str]:
+    """``{"grader <protocol>": "<grader>: <what it is>"}`` for the report's provenance line, from the
+    config's ``protocols:`` mapping (a protocol without ``grader`` uses the strict default)."""
+    from rlvr_repro.evaluate.grading import DEFAULT_GRADER, GRADERS
+
+    out = {}
+    for name, spec in sorted((protocols or {}).items()):
+        grader = (spec or {}).get("grader", DEFAULT_GRADER)
+        out[f"grader {name}"] = f"{grader}: {GRADERS.get(grader, 'unknown grader')}"
     return out

@@ -10,26 +10,32 @@ cross-check columns, each row tied to the line of the paper text it comes from; 
 printed under any table that shows it) and ``reference_values:`` (single paper numbers that are not
 a results-table cell -- a diagnostic table, a figure's point -- keyed "{paper}/{table or figure}", each
 tied to its line, or ``null`` with a ``reason`` when the number did not survive the paper's text).
-``workflow/schemas/tables.schema.yaml`` mirrors the checks here (its root validates the ``tables``
-list; ``$defs`` hold the paper_numbers.yaml document); a test keeps the two in step.
+Both are validated with ``workflow/schemas/tables.schema.yaml`` (its ``$defs/table`` is one spec,
+``$defs/paper_numbers_file`` the paper_numbers.yaml document); the code here checks only what a schema
+cannot state (a row's number of values against its table's columns, numbers for a table without a
+spec, duplicate table ids). Errors name the key path: ``tables[3][ace/table1].step: ...``.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
+from rlvr_repro.config import error_messages, schema_validator
 from rlvr_repro.report.collect import ReportInputError
 
 ALL = "all"
-STEP_CHOICES = ("last", "best", "all")
-NAME_PATTERN = re.compile(r"^[a-z0-9_]+$")
-BENCHMARK_PATTERN = re.compile(r"^[a-z0-9_]+(:[a-z0-9_.-]+)?$")
-METRIC_PATTERN = re.compile(r"^(pass@([1-9][0-9]*|n)|avg@n|lift@n|mean_pass1)$")
+SCHEMA = "tables.schema.yaml"
+
+
+def _check(instance, ref: str, where: str) -> None:
+    """Validate ``instance`` against ``tables.schema.yaml#/$defs/<ref>``; raise naming every bad key."""
+    errors = error_messages(schema_validator(SCHEMA, ref), instance, where)
+    if errors:
+        raise ReportInputError("; ".join(errors))
 
 
 @dataclass(frozen=True)
@@ -82,16 +88,6 @@ class Labels:
         )
 
 
-_SPEC_KEYS = {
-    # key: (required, allowed python types)
-    "paper": (True, str), "name": (True, str), "protocol": (True, str), "caption": (True, str),
-    "benchmarks": (True, (str, list)), "metrics": (True, list), "models": (True, (str, list)),
-    "methods": (True, (str, list)), "methods_by_model": (False, dict), "datasets": (False, list),
-    "step": (False, (str, int)), "avg": (False, bool), "bold": (False, bool), "std": (False, bool),
-    "delta_vs_base": (False, bool), "labels": (False, dict), "note": (False, str),
-}
-
-
 @dataclass(frozen=True)
 class TableSpec:
     """One paper table (see the module docstring); built from a ``tables:`` entry by ``from_dict``."""
@@ -122,62 +118,19 @@ class TableSpec:
     def from_dict(cls, entry: Mapping, where: str = "tables") -> TableSpec:
         if not isinstance(entry, Mapping):
             raise ReportInputError(f"{where}: each table must be a mapping")
-        where = f"{where}[{entry.get('paper', '?')}/{entry.get('name', '?')}]"
-        for key in entry:
-            if key not in _SPEC_KEYS:
-                raise ReportInputError(f"{where}: unknown key {key!r} (allowed: {sorted(_SPEC_KEYS)})")
-        for key, (required, types) in _SPEC_KEYS.items():
-            if key not in entry:
-                if required:
-                    raise ReportInputError(f"{where}: missing key {key!r}")
-                continue
-            value = entry[key]
-            if isinstance(value, bool) and types is not bool:
-                raise ReportInputError(f"{where}: key {key!r} must not be a bool")
-            if not isinstance(value, types):
-                raise ReportInputError(f"{where}: key {key!r} has the wrong type ({type(value).__name__})")
-        for key in ("paper", "name"):
-            if not NAME_PATTERN.match(entry[key]):
-                raise ReportInputError(f"{where}: key {key!r} = {entry[key]!r} must match {NAME_PATTERN.pattern}")
+        _check(entry, "table", f"{where}[{entry.get('paper', '?')}/{entry.get('name', '?')}]")
 
-        def names(key: str, pattern: re.Pattern = NAME_PATTERN) -> tuple[str, ...] | str:
-            value = entry[key]
-            if value == ALL:
-                return ALL
-            if isinstance(value, str) or not value:
-                raise ReportInputError(f"{where}: key {key!r} must be 'all' or a non-empty list")
-            for item in value:
-                if not isinstance(item, str) or not pattern.match(item):
-                    raise ReportInputError(f"{where}: key {key!r} has a bad entry {item!r}")
-            if len(set(value)) != len(value):
-                raise ReportInputError(f"{where}: key {key!r} lists an entry twice")
-            return tuple(value)
+        def names(key: str) -> tuple[str, ...] | str:
+            return ALL if entry[key] == ALL else tuple(entry[key])
 
-        metrics = names("metrics", METRIC_PATTERN)
-        if metrics == ALL:
-            raise ReportInputError(f"{where}: key 'metrics' must be a list")
-        step = entry.get("step", "last")
-        if isinstance(step, str) and step not in STEP_CHOICES:
-            raise ReportInputError(f"{where}: key 'step' must be one of {STEP_CHOICES} or a step number")
-        if isinstance(step, int) and step < 0:
-            raise ReportInputError(f"{where}: key 'step' must be >= 0")
-        by_model = {}
-        for model, methods in entry.get("methods_by_model", {}).items():
-            if not isinstance(methods, list) or not all(isinstance(m, str) for m in methods):
-                raise ReportInputError(f"{where}: methods_by_model[{model!r}] must be a list of names")
-            by_model[model] = tuple(methods)
-        labels = entry.get("labels", {})
-        for key, mapping in labels.items():
-            if key not in ("models", "methods", "benchmarks") or not isinstance(mapping, dict):
-                raise ReportInputError(f"{where}: labels.{key} is not one of models/methods/benchmarks mappings")
         datasets = entry.get("datasets")
         return cls(
             paper=entry["paper"], name=entry["name"], protocol=entry["protocol"], caption=entry["caption"],
-            benchmarks=names("benchmarks", BENCHMARK_PATTERN), metrics=metrics, models=names("models"),
-            methods=names("methods"), methods_by_model=by_model,
-            datasets=tuple(datasets) if datasets is not None else None, step=step,
+            benchmarks=names("benchmarks"), metrics=tuple(entry["metrics"]), models=names("models"),
+            methods=names("methods"), methods_by_model={m: tuple(ms) for m, ms in entry.get("methods_by_model", {}).items()},
+            datasets=tuple(datasets) if datasets is not None else None, step=entry.get("step", "last"),
             avg=entry.get("avg", False), bold=entry.get("bold", True), std=entry.get("std", True),
-            delta_vs_base=entry.get("delta_vs_base", False), labels=labels, note=entry.get("note"),
+            delta_vs_base=entry.get("delta_vs_base", False), labels=entry.get("labels", {}), note=entry.get("note"),
         )
 
 
@@ -222,29 +175,12 @@ class PaperTable:
 
 def _paper_table(key: str, entry: Mapping) -> PaperTable:
     where = f"paper_numbers[{key}]"
-    allowed = {"source", "file", "columns", "rows"}
-    if not isinstance(entry, Mapping) or set(entry) - allowed or not {"source", "file", "columns", "rows"} <= set(entry):
-        raise ReportInputError(f"{where}: needs exactly the keys {sorted(allowed)}")
     columns = tuple(entry["columns"])
     rows = []
-    row_keys = {"model", "method", "paper_row", "line", "values", "std", "note"}
     for i, row in enumerate(entry["rows"]):
-        rw = f"{where}.rows[{i}]"
-        if not isinstance(row, Mapping):
-            raise ReportInputError(f"{rw}: must be a mapping")
-        if set(row) - row_keys:
-            raise ReportInputError(f"{rw}: unknown key(s) {sorted(set(row) - row_keys)}")
-        for req in ("model", "method", "paper_row", "line", "values"):
-            if req not in row:
-                raise ReportInputError(f"{rw}: missing key {req!r}")
         for vkey in ("values", "std"):
             if vkey in row and len(row[vkey]) != len(columns):
-                raise ReportInputError(f"{rw}: {vkey} has {len(row[vkey])} entries for {len(columns)} columns")
-            for v in row.get(vkey) or ():
-                if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
-                    raise ReportInputError(f"{rw}: {vkey} entry {v!r} is not a number")
-        if "note" in row and (not isinstance(row["note"], str) or not row["note"].strip()):
-            raise ReportInputError(f"{rw}: note must be a non-empty string")
+                raise ReportInputError(f"{where}.rows[{i}]: {vkey} has {len(row[vkey])} entries for {len(columns)} columns")
         rows.append(PaperRow(
             model=row["model"], method=row["method"], paper_row=row["paper_row"], line=int(row["line"]),
             values=tuple(row["values"]), std=tuple(row["std"]) if "std" in row else None, note=row.get("note"),
@@ -275,33 +211,11 @@ class ReferenceSet:
     values: tuple[ReferenceValue, ...]
 
 
-_REFERENCE_KEYS = {"quantity", "paper_row", "line", "value", "model", "method", "params", "reason"}
-TARGET_PATTERN = re.compile(r"^[a-z0-9_]+/[a-z0-9_]+$")
-
-
 def _reference_set(key: str, entry: Mapping) -> ReferenceSet:
-    where = f"reference_values[{key}]"
-    if not TARGET_PATTERN.match(key):
-        raise ReportInputError(f"{where}: key must be '{{paper}}/{{table or figure}}' ({TARGET_PATTERN.pattern})")
-    if not isinstance(entry, Mapping) or set(entry) != {"source", "file", "values"}:
-        raise ReportInputError(f"{where}: needs exactly the keys ['file', 'source', 'values']")
-    values = []
-    for i, v in enumerate(entry["values"]):
-        vw = f"{where}.values[{i}]"
-        if not isinstance(v, Mapping) or set(v) - _REFERENCE_KEYS:
-            raise ReportInputError(f"{vw}: a mapping with keys from {sorted(_REFERENCE_KEYS)}")
-        for req in ("quantity", "paper_row", "line", "value"):
-            if req not in v:
-                raise ReportInputError(f"{vw}: missing key {req!r}")
-        value = v["value"]
-        if value is None:
-            if not isinstance(v.get("reason"), str) or not v["reason"].strip():
-                raise ReportInputError(f"{vw}: value null needs a reason (why the paper's number is unavailable)")
-        elif isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ReportInputError(f"{vw}: value {value!r} is not a number or null")
-        values.append(ReferenceValue(quantity=v["quantity"], paper_row=v["paper_row"], line=int(v["line"]),
-                                     value=value, model=v.get("model"), method=v.get("method"),
-                                     params=dict(v.get("params") or {}), reason=v.get("reason")))
+    values = [ReferenceValue(quantity=v["quantity"], paper_row=v["paper_row"], line=int(v["line"]), value=v["value"],
+                             model=v.get("model"), method=v.get("method"), params=dict(v.get("params") or {}),
+                             reason=v.get("reason"))
+              for v in entry["values"]]
     return ReferenceSet(source=entry["source"], file=entry["file"], values=tuple(values))
 
 
@@ -339,9 +253,9 @@ def parse_report_config(tables: object, labels: Mapping | None = None,
     if dupes:
         raise ReportInputError(f"tables: duplicate paper/name {dupes}")
     labels = labels or {}
-    unknown = set(labels) - {"models", "methods", "benchmarks"}
-    if unknown:
-        raise ReportInputError(f"labels: unknown key(s) {sorted(unknown)}")
+    _check(labels, "labels", "labels")
+    _check(paper_numbers or {}, "paper_numbers", "paper_numbers")
+    _check(reference_values or {}, "reference_values", "reference_values")
     numbers = {key: _paper_table(key, entry) for key, entry in (paper_numbers or {}).items()}
     missing = sorted(set(numbers) - set(ids))
     if missing:
@@ -358,7 +272,5 @@ def load_report_config(tables_yaml: Path, paper_numbers_yaml: Path | None = None
     if paper_numbers_yaml is None:
         return parse_report_config(tables)
     extra = _read_yaml(paper_numbers_yaml, "paper_numbers")
-    unknown = set(extra) - {"labels", "paper_numbers", "reference_values"}
-    if unknown:
-        raise ReportInputError(f"{paper_numbers_yaml}: unknown top-level key(s) {sorted(unknown)}")
+    _check(extra, "paper_numbers_file", str(paper_numbers_yaml))
     return parse_report_config(tables, extra.get("labels"), extra["paper_numbers"], extra.get("reference_values"))

@@ -1,14 +1,17 @@
 """One name per training-log quantity, whichever backend wrote the log.
 
-The local trainer and verl name the same quantity differently (docs/CONTRACTS.md): the local loop
-writes ``entropy_proxy`` (mean NLL of the sampled tokens) and ``frac_all_incorrect``, verl runs log
-``entropy`` (verl's ``actor/entropy``, the token entropy of the policy) and our plug-in's
-``diag/frac_none_solved``. Every plot and figure reads a quantity through :func:`train_series` /
-:func:`with_canonical`, so a figure is never empty because a log came from the other backend.
+The local trainer and verl name some quantities differently (docs/CONTRACTS.md): the local loop
+writes ``frac_all_incorrect``, verl runs our plug-in's ``diag/frac_none_solved``. Every plot and figure
+reads a quantity through :func:`train_series` / :func:`with_canonical`, so a figure is never empty
+because a log came from the other backend.
+
+``entropy`` is the policy's token entropy, -sum_v pi(v) log pi(v) (verl's ``actor/entropy``; the local
+trainer's ``entropy``). The local ``entropy_proxy`` (mean NLL of the sampled tokens, EGPO's Eq. 5) is
+a different quantity and is never read as ``entropy``: a log without true entropy has no entropy
+curve, and the figures name it missing.
 
 Per row the first candidate with a value wins (a frame that mixes local and verl runs has each
-column empty in the other backend's rows). Candidates are listed best first: verl's true token
-entropy before the local NLL proxy (the local loop logs the true entropy only when it has it).
+column empty in the other backend's rows).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import pandas as pd
 
 # canonical name -> the log keys that carry it, best first
 CANONICAL: dict[str, tuple[str, ...]] = {
-    "entropy": ("entropy", "entropy_proxy"),
+    "entropy": ("entropy",),
     "frac_none_solved": ("diag/frac_none_solved", "frac_all_incorrect"),
     "frac_all_solved": ("diag/frac_all_solved", "frac_all_correct"),
     "truncated_frac": ("truncated_frac", "verl/response_length/clip_ratio"),

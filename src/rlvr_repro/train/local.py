@@ -43,7 +43,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 from verl.trainer.ppo.core_algos import agg_loss, kl_penalty
 
 from rlvr_repro.advantages import ESTIMATORS, REQUIRES, compute_advantages, validate_params
-from rlvr_repro.advantages.diagnostics import logprob_gain_correct, training_diagnostics
+from rlvr_repro.advantages.batch_stats import logprob_gain_correct, training_diagnostics
 from rlvr_repro.compute_dtype import CHOICES as DTYPE_CHOICES
 from rlvr_repro.compute_dtype import resolve_model_dtype
 

@@ -5,7 +5,7 @@ in its FSDP engine) and takes log-probs / entropies with ``verl.utils.torch_func
 same two functions. Work is kept to the response: rows are cut to their own length (left prompt padding
 and trailing response padding removed per micro-batch) and the LM head runs only on the positions that
 predict response tokens (``logits_to_keep``), so the [tokens x vocab] logits never cover the prompt.
-Rows that share a prompt (a GRPO group) run it once (:mod:`rlvr_repro.shared_prompts`): the same
+Rows that share a prompt (a GRPO group) run it once (:mod:`rlvr_repro.prefix_cache`): the same
 computation without the G - 1 repeats, which for short answers were most of the forward's tokens.
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 from verl.utils import torch_functional as verl_F
 
-from rlvr_repro.shared_prompts import forward_tail_logits
+from rlvr_repro.prefix_cache import forward_tail_logits
 
 
 def response_log_probs(model, input_ids: torch.Tensor, attention_mask: torch.Tensor, position_ids: torch.Tensor,

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 import torch
 from transformers import GenerationConfig
 
-from rlvr_repro.shared_prompts import generate_shared
+from rlvr_repro.prefix_cache import generate_shared
 
 from .prompts_data import PromptRecord
 
@@ -161,7 +161,7 @@ def generate_groups(model, tokenizer, records: list[PromptRecord], *, group_size
                     temperature: float, top_p: float, stop_ids: list[int], pad_id: int,
                     uid_prefix: str) -> RolloutBatch:
     """``group_size`` samples for each record, in one ``generate`` call, each prompt prefilled once
-    (:func:`rlvr_repro.shared_prompts.generate_shared`: what ``num_return_sequences`` samples)."""
+    (:func:`rlvr_repro.prefix_cache.generate_shared`: what ``num_return_sequences`` samples)."""
     prompt_ids, prompt_mask = left_pad([r.token_ids for r in records], pad_id)
     with torch.inference_mode(), _neutral_generation_defaults(model, stop_ids, pad_id):
         out = generate_shared(model, prompt_ids, prompt_mask, group_size, do_sample=True, temperature=temperature,

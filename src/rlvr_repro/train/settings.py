@@ -1,70 +1,39 @@
 """The local trainer's settings: the flat ``train`` keys of a run spec, checked once, up front.
 
-Both backends read the same flat keys (config/train_keys.md); this module turns them into one frozen
-dataclass so the loop never looks a key up by string. Defaults are verl 0.9.1's own defaults (so a
-key left out behaves as it would on the cluster). A misspelled or unknown key, a wrong type or an
-inconsistent combination raises :class:`TrainConfigError` naming the key — a typo must stop the run
-before the first rollout, not be ignored for hours.
+Both backends read the same flat keys; their one list is the table in :mod:`rlvr_repro.train.keys`
+(meaning of each: config/train_keys.md). ``TrainSettings`` has one field per key the local trainer
+reads, with the table's default (verl 0.9.1's own default, so a key left out behaves as it would on
+the cluster), so the loop never looks a key up by string. The keys are validated with the schema the
+workflow validates the config with (``keys.train_schema``); a misspelled or unknown key, a wrong type
+or an inconsistent combination raises :class:`TrainConfigError` naming the key -- a typo must stop
+the run before the first rollout, not be ignored for hours.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
 
-# Keys only the verl backend reads; the local loop accepts and ignores them.
-VERL_ONLY_KEYS = frozenset({"backend", "gpu_memory_utilization", "tensor_parallel_size", "nnodes", "gpus_per_node",
-                            "use_dynamic_bsz", "ppo_max_token_len_per_gpu", "log_prob_max_token_len_per_gpu",
-                            "ulysses_sequence_parallel_size", "param_offload", "optimizer_offload", "gpu_memory_gb",
-                            "verl_overrides"})
+from rlvr_repro.train.keys import KL_LOSS_TYPES, LOSS_AGG_MODES, REQUIRED, TRAIN_KEYS, train_schema
 
-# verl 0.9.1's accepted values (workers/config/actor.py, trainer/ppo/core_algos.py:kl_penalty_forward).
-LOSS_AGG_MODES = ("token-mean", "token-sum", "seq-mean-token-sum", "seq-mean-token-mean", "seq-mean-token-sum-norm")
-_KL_BASES = ("kl", "k1", "abs", "mse", "k2", "low_var_kl", "k3")  # "+" suffix: straight-through k2 gradient
-KL_LOSS_TYPES = _KL_BASES + tuple(b + "+" for b in _KL_BASES)
+__all__ = ["KL_LOSS_TYPES", "LOSS_AGG_MODES", "RunSpec", "TrainConfigError", "TrainSettings", "parse_run_spec"]
 
 
 class TrainConfigError(ValueError):
     """A bad ``train`` key (or run-spec field) of a local training run; the message names it."""
 
 
-@dataclass(frozen=True)
-class TrainSettings:
-    """One local training run's hyperparameters (meaning of each key: config/train_keys.md)."""
+_LOCAL_KEYS = [k for k in TRAIN_KEYS if k.local]
+_Fields = dataclasses.make_dataclass(
+    "TrainSettings",
+    [(k.name, k.annotation | None if k.nullable else k.annotation) for k in _LOCAL_KEYS if k.default is REQUIRED]
+    + [(k.name, k.annotation | None if k.nullable else k.annotation, dataclasses.field(default=k.default))
+       for k in _LOCAL_KEYS if k.default is not REQUIRED],
+    frozen=True)
 
-    total_steps: int
-    prompts_per_step: int
-    group_size: int
-    lr: float
-    save_freq: int = 0  # <= 0: only the last step is saved
-    ppo_mini_batch_size: int | None = None  # prompts; None = prompts_per_step (fully on-policy)
-    ppo_epochs: int = 1
-    micro_batch_size: int | None = None  # sequences per forward pass; None = the whole mini-batch
-    weight_decay: float = 0.01
-    warmup_steps: int = 0
-    grad_clip: float = 1.0
-    temperature: float = 1.0
-    top_p: float = 1.0
-    max_prompt_length: int = 512
-    max_response_length: int = 512
-    clip_ratio_low: float = 0.2
-    clip_ratio_high: float = 0.2
-    clip_ratio_c: float = 3.0
-    loss_agg_mode: str = "token-mean"
-    loss_scale_factor: float | None = None
-    entropy_coeff: float = 0.0
-    use_kl_loss: bool = False
-    kl_coef: float = 0.001
-    kl_loss_type: str = "low_var_kl"
-    need_ref: bool = False
-    dynamic_sampling: bool = False
-    max_gen_batches: int = 10
-    overlong_buffer_len: int = 0
-    overlong_penalty_factor: float = 1.0
-    # AsymGRPO Fig. 2(d): log the mean log-prob gain of correct rollouts after the update
-    # (diag/logprob_gain_correct); costs one more forward of the batch per step, so off by default
-    logprob_gain_diag: bool = False
+
+class TrainSettings(_Fields):
+    """One local training run's hyperparameters: a field per train key with ``local`` in the table."""
 
     @property
     def mini_batch_prompts(self) -> int:
@@ -78,91 +47,35 @@ class TrainSettings:
         return [s for s in range(1, self.total_steps + 1) if self.is_save_step(s)]
 
     @classmethod
-    def from_dict(cls, train: dict) -> "TrainSettings":
+    def from_dict(cls, train: dict) -> TrainSettings:
         """Validate ``run_spec["train"]``; every error names the offending key."""
+        from jsonschema import Draft202012Validator
+
         if not isinstance(train, dict):
             raise TrainConfigError(f"run_spec['train'] must be a mapping, got {type(train).__name__}")
-        fields = {f.name: f for f in dataclasses.fields(cls)}
-        unknown = sorted(set(train) - set(fields) - VERL_ONLY_KEYS)
+        unknown = sorted(set(train) - {k.name for k in TRAIN_KEYS})
         if unknown:
-            raise TrainConfigError(f"unknown train key(s) {unknown}; the local backend knows "
-                                   f"{sorted(fields)} (see config/train_keys.md)")
-        required = [n for n, f in fields.items()
-                    if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
-        missing = [k for k in required if train.get(k) is None]
+            raise TrainConfigError(f"unknown train key(s) {unknown}; known: {sorted(k.name for k in TRAIN_KEYS)} "
+                                   "(see config/train_keys.md)")
+        missing = [k.name for k in _LOCAL_KEYS if k.default is REQUIRED and train.get(k.name) is None]
         if missing:
             raise TrainConfigError(f"missing required train key(s) {missing}")
-        values = {k: _coerce(k, v, fields[k].type) for k, v in train.items() if k in fields}
-        settings = cls(**values)
-        settings._check_ranges()
+        schema = train_schema()["$defs"]["optional"]
+        for error in sorted(Draft202012Validator(schema).iter_errors(train), key=lambda e: list(e.path)):
+            raise TrainConfigError(f"train.{'.'.join(map(str, error.path))}: {error.message}")
+        settings = cls(**{k.name: k.coerce(train[k.name]) for k in _LOCAL_KEYS if k.name in train})
+        settings._check_combinations()
         return settings
 
-    def _check_ranges(self) -> None:
-        def bad(key: str, why: str) -> TrainConfigError:
-            return TrainConfigError(f"train.{key} = {getattr(self, key)!r}: {why}")
-
-        for key in ("total_steps", "prompts_per_step", "group_size", "ppo_epochs", "max_prompt_length",
-                    "max_response_length", "max_gen_batches"):
-            if getattr(self, key) < 1:
-                raise bad(key, "must be >= 1")
-        for key in ("ppo_mini_batch_size", "micro_batch_size"):
-            if getattr(self, key) is not None and getattr(self, key) < 1:
-                raise bad(key, "must be >= 1 (or null)")
+    def _check_combinations(self) -> None:
+        """What the schema cannot state: rules between two keys."""
         if self.prompts_per_step % self.mini_batch_prompts:
-            raise bad("ppo_mini_batch_size", f"must divide prompts_per_step ({self.prompts_per_step})")
-        for key in ("lr", "weight_decay", "warmup_steps", "entropy_coeff", "kl_coef", "overlong_buffer_len",
-                    "overlong_penalty_factor"):
-            if getattr(self, key) < 0:
-                raise bad(key, "must be >= 0")
-        if self.grad_clip <= 0:
-            raise bad("grad_clip", "must be > 0")
-        if self.temperature <= 0:
-            raise bad("temperature", "must be > 0 (the loop samples)")
-        if not 0 < self.top_p <= 1:
-            raise bad("top_p", "must be in (0, 1]")
-        if not 0 <= self.clip_ratio_low < 1:
-            raise bad("clip_ratio_low", "must be in [0, 1)")
-        if self.clip_ratio_high < 0:
-            raise bad("clip_ratio_high", "must be >= 0")
-        if self.clip_ratio_c <= 1:
-            raise bad("clip_ratio_c", "must be > 1 (verl's dual-clip bound)")
-        if self.loss_agg_mode not in LOSS_AGG_MODES:
-            raise bad("loss_agg_mode", f"expected one of {LOSS_AGG_MODES}")
-        if self.loss_scale_factor is not None and self.loss_scale_factor <= 0:
-            raise bad("loss_scale_factor", "must be > 0 (or null)")
-        if self.kl_loss_type not in KL_LOSS_TYPES:
-            raise bad("kl_loss_type", f"expected one of {KL_LOSS_TYPES}")
+            raise TrainConfigError(f"train.ppo_mini_batch_size = {self.ppo_mini_batch_size}: must divide "
+                                   f"prompts_per_step ({self.prompts_per_step})")
         if self.overlong_buffer_len > self.max_response_length:
-            raise bad("overlong_buffer_len", f"must be <= max_response_length ({self.max_response_length}); "
-                      "verl's DAPO reward manager asserts the same")
-
-
-def _coerce(key: str, value: Any, annotation: str) -> Any:
-    """Check one value against its field annotation (ints stay ints, bools are not numbers)."""
-    optional = "None" in annotation
-    if value is None:
-        if optional:
-            return None
-        raise TrainConfigError(f"train.{key} must not be null")
-    base = annotation.replace(" | None", "")
-    if base == "bool":
-        if not isinstance(value, bool):
-            raise TrainConfigError(f"train.{key} must be true/false, got {value!r}")
-        return value
-    if base == "str":
-        if not isinstance(value, str):
-            raise TrainConfigError(f"train.{key} must be a string, got {value!r}")
-        return value
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TrainConfigError(f"train.{key} must be a number, got {value!r}")
-    if base == "int":
-        if float(value) != int(value):
-            raise TrainConfigError(f"train.{key} must be an integer, got {value!r}")
-        return int(value)
-    value = float(value)
-    if value != value or value in (float("inf"), float("-inf")):
-        raise TrainConfigError(f"train.{key} must be finite, got {value!r}")
-    return value
+            raise TrainConfigError(f"train.overlong_buffer_len = {self.overlong_buffer_len}: must be <= "
+                                   f"max_response_length ({self.max_response_length}); verl's DAPO reward "
+                                   "manager asserts the same")
 
 
 @dataclass(frozen=True)

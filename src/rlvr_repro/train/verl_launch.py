@@ -1,6 +1,6 @@
 """Launching verl inside a Slurm allocation, and turning its outputs into the pipeline's files.
 
-What runs where (verl 0.9.1; shared/notes/verl-0.9.1-integration.md §2g):
+What runs where (verl 0.9.1; docs/verl-0.9.1.md "Slurm"):
   * single node: verl's own ``ray.init()`` starts a local Ray; we pass the allocation's CPU count
     (``ray_kwargs.ray_init.num_cpus``), otherwise Ray sees every core of the node and the FAQ's
     "Unable to register worker with raylet" follows.

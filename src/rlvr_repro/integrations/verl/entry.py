@@ -21,7 +21,7 @@ import hydra
 import ray
 
 from rlvr_repro.integrations.verl import plugin
-from rlvr_repro.integrations.verl.overrides import preflight
+from rlvr_repro.integrations.verl.check import preflight
 from verl.trainer import main_ppo
 from verl.trainer.main_ppo_v0 import TaskRunner as _TaskRunnerV0
 from verl.trainer.ppo.utils import need_critic, need_reference_policy

@@ -50,7 +50,7 @@ from typing import Any
 import torch
 
 from rlvr_repro.advantages import ESTIMATORS, REQUIRES, compute_advantages, validate_params
-from rlvr_repro.advantages.diagnostics import logprob_gain_correct, training_diagnostics
+from rlvr_repro.advantages.batch_stats import logprob_gain_correct, training_diagnostics
 
 from .plugin_names import VERL_PREFIX, verl_name
 

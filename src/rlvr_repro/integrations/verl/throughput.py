@@ -30,9 +30,10 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-# Flat train keys of this module; null (or absent) = derive.
-KEYS = ("use_dynamic_bsz", "ppo_max_token_len_per_gpu", "log_prob_max_token_len_per_gpu",
-        "ulysses_sequence_parallel_size", "param_offload", "optimizer_offload")
+from rlvr_repro.train.keys import BY_NAME, keys
+
+# Flat train keys of this module that are derived when null (or absent): the table's throughput group.
+KEYS = tuple(k for k in keys(group="throughput") if BY_NAME[k].default is None)
 DEFAULT_GPU_MEMORY_GB = 80.0
 
 # Our choice: tokens of one sequence a GPU holds before Ulysses splits it (activation memory grows with

@@ -5,9 +5,9 @@ import math
 
 import pytest
 
-from rlvr_repro.evaluate.diagnostics import (
-    confidence_shift, entropy_by_correctness, plot_entropy_distributions, roc_auc,
-    policy_entropy, score_logprobs, score_token_entropy, think_answer_auc)
+from rlvr_repro.evaluate.confidence import (
+    confidence_shift, entropy_by_correctness, plot_entropy_distributions, roc_auc, think_answer_auc, token_entropy)
+from rlvr_repro.evaluate.rescoring import score_logprobs, score_token_entropy
 
 
 def _row(rid, samples):
@@ -117,7 +117,7 @@ def test_scoring_the_generating_model_reproduces_its_mean_nll(smol_model_dir, tm
 
 
 def test_roc_curve_area_is_the_auc_and_sample_table_keeps_every_sample():
-    from rlvr_repro.evaluate.diagnostics import roc_auc, roc_curve, sample_table
+    from rlvr_repro.evaluate.confidence import roc_auc, roc_curve, sample_table
 
     scores, wrong = [0.9, 0.8, 0.8, 0.3, 0.1, 0.5], [True, False, True, False, False, True]
     fpr, tpr = roc_curve(scores, wrong)
@@ -134,12 +134,12 @@ def test_roc_curve_area_is_the_auc_and_sample_table_keeps_every_sample():
     assert table["problem"] == ["1", "1"]  # both samples of problem 1 (EGPO Table 3 samples problems)
 
 
-def test_policy_entropy_is_the_token_weighted_mean_hand_values():
+def test_token_entropy_is_the_token_weighted_mean_hand_values():
     # ACE eq. 16: sum of H_t over all tokens / all tokens = (3 + 1) / (2 + 4); per-sample means 1.5 and 0.25
     scored = [[(3.0, 2), (0.0, 0)], [(1.0, 4)]]
-    assert policy_entropy(scored) == {"token_mean": 4 / 6, "sample_mean": 0.875, "n_tokens": 6, "n_samples": 2,
-                                      "n_missing": 1}
-    assert policy_entropy([[(0.0, 0)]])["token_mean"] is None
+    assert token_entropy(scored) == {"mean": 4 / 6, "sample_mean": 0.875, "n_tokens": 6, "n_samples": 2,
+                                     "n_missing": 1}
+    assert token_entropy([[(0.0, 0)]])["mean"] is None
 
 
 def test_score_token_entropy_matches_a_plain_forward(tmp_path):
@@ -169,4 +169,4 @@ def test_score_token_entropy_matches_a_plain_forward(tmp_path):
                 logits = model(torch.tensor([p + r])).logits[0, len(p) - 1:len(p) + len(r) - 1].float()
             logp = torch.log_softmax(logits, -1)
             assert abs(h_sum - float(-(logp.exp() * logp).sum())) < 1e-4
-    assert policy_entropy(scored)["n_samples"] == 2 and policy_entropy(scored)["n_missing"] == 1
+    assert token_entropy(scored)["n_samples"] == 2 and token_entropy(scored)["n_missing"] == 1

@@ -10,9 +10,12 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
-import torch
 
-from .groups import STAT_DTYPE, Groups, length_normalized_sum
+from rlvr_repro.lazy import lazy_module
+
+from .groups import Groups, length_normalized_sum
+
+torch = lazy_module("torch")
 
 # Methods that need correctness (LENS, EGPO, AsymGRPO) treat reward > 0.5 as correct: the outcome
 # rewards are 0/1 (math-verify); with DAPO's overlong shaping a correct-but-overlong response can fall
@@ -38,7 +41,7 @@ def _first_bad_row(bad: torch.Tensor) -> str:
 
 @dataclass(frozen=True)
 class Rollouts:
-    """Rewards [N], groups, response mask [N, T] and optional per-token log-probs [N, T] of one batch."""
+    """Rewards [N], groups, response mask [N, T] and optional per-token log-probs / entropy [N, T] of one batch."""
 
     rewards: torch.Tensor  # float64 [N]
     groups: Groups
@@ -51,7 +54,7 @@ class Rollouts:
     @classmethod
     def build(cls, *, rewards, index, response_mask, old_log_probs=None, ref_log_probs=None,
               token_entropy=None) -> Rollouts:
-        r = _as_tensor("rewards", rewards, STAT_DTYPE)
+        r = _as_tensor("rewards", rewards, torch.float64)
         if r.dim() == 2 and r.shape[1] == 1:
             r = r[:, 0]
         if r.dim() != 1:
@@ -83,7 +86,7 @@ class Rollouts:
             if tuple(t.shape) != tuple(mask_f.shape):
                 raise ValueError(f"{name} must have the shape of response_mask {tuple(mask_f.shape)}, got {tuple(t.shape)}")
             lps[name] = t  # finiteness inside the mask is checked where the values are reduced (_masked_row_mean)
-        return cls(rewards=r, groups=groups, mask_float=mask_f, lengths=lengths.to(STAT_DTYPE), **lps)
+        return cls(rewards=r, groups=groups, mask_float=mask_f, lengths=lengths.to(torch.float64), **lps)
 
     def _masked_row_mean(self, name: str, values: torch.Tensor) -> torch.Tensor:
         """Length-normalised masked row sums of a log-prob tensor; a NaN/inf inside the mask (padding may

@@ -10,10 +10,11 @@ reported as 0 or NaN; the ``n_*`` counts say why. Log-prob statistics skip zero-
 
 from __future__ import annotations
 
-import torch
+from rlvr_repro.lazy import lazy_module
 
-from .groups import STAT_DTYPE
-from .rollouts import Rollouts
+from .batch import Rollouts
+
+torch = lazy_module("torch")
 
 
 def _mean(x: torch.Tensor, where: torch.Tensor) -> float | None:
@@ -24,7 +25,7 @@ def _mean(x: torch.Tensor, where: torch.Tensor) -> float | None:
 def group_outcome_fractions(batch: Rollouts) -> dict[str, float]:
     """Fractions of prompt groups that are all-solved, none-solved (LENS Fig. 2's "all-negative group
     ratio"; AsymGRPO Fig. 2c's "none-solved") and mixed."""
-    k = batch.groups.sum(batch.correct.to(STAT_DTYPE))
+    k = batch.groups.sum(batch.correct.to(torch.float64))
     n = batch.groups.size
     g = max(batch.groups.count, 1)
     return {
@@ -86,10 +87,10 @@ def asym_kappa(batch: Rollouts) -> dict[str, float]:
     groups, correct = batch.groups, batch.correct
     L = batch.mean_old_log_prob
     has_tokens = batch.lengths > 0
-    k = groups.sum(correct.to(STAT_DTYPE))
+    k = groups.sum(correct.to(torch.float64))
     n = groups.size
-    right_n = groups.sum((correct & has_tokens).to(STAT_DTYPE))
-    wrong_n = groups.sum((~correct & has_tokens).to(STAT_DTYPE))
+    right_n = groups.sum((correct & has_tokens).to(torch.float64))
+    wrong_n = groups.sum((~correct & has_tokens).to(torch.float64))
     mixed = (k > 0) & (k < n) & (right_n > 0) & (wrong_n > 0)
     out = {"asym_n_mixed_groups": float(mixed.sum())}
     if not mixed.any():
@@ -108,10 +109,10 @@ def logprob_gain_correct(*, rewards, response_mask, old_log_probs, new_log_probs
     that sampled the batch and pi_new the policy after this step's update. Correct = reward > 0.5
     (``Rollouts.correct``); zero-length responses are left out. Key ``logprob_gain_correct`` (absent
     without a correct response) and ``n_correct``."""
-    mask = response_mask.to(STAT_DTYPE)
+    mask = response_mask.to(torch.float64)
     lengths = mask.sum(-1)
-    correct = (torch.as_tensor(rewards).to(STAT_DTYPE) > 0.5) & (lengths > 0)
-    gain = ((new_log_probs.to(STAT_DTYPE) - old_log_probs.to(STAT_DTYPE)) * mask).sum(-1) / lengths.clamp(min=1)
+    correct = (torch.as_tensor(rewards).to(torch.float64) > 0.5) & (lengths > 0)
+    gain = ((new_log_probs.to(torch.float64) - old_log_probs.to(torch.float64)) * mask).sum(-1) / lengths.clamp(min=1)
     out = {"n_correct": float(correct.sum())}
     if correct.any():
         out["logprob_gain_correct"] = float(gain[correct].mean())

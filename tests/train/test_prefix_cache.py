@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import torch
 
-from rlvr_repro.shared_prompts import generate_shared, runs_of_equal_rows
+from rlvr_repro.prefix_cache import generate_shared, runs_of_equal_rows
 from rlvr_repro.train.logprobs import response_log_probs
 
 from .conftest import build_tiny_model

@@ -6,7 +6,7 @@ prompt + response process every copy of the prompt, and for short answers the pr
 the tokens. On SmolLM2 with 48 prompt and 16 response tokens, 8 prompts x 8 samples, 2 CPU threads
 (``benchmarks/bench_local_step.py``, against the unshared call in the same run): generation 1.37x and
 the training forward + backward 1.75x faster; greedy outputs are token-identical and log-probs and
-gradients agree to float rounding (tests/train/test_shared_prompts.py).
+gradients agree to float rounding (tests/train/test_prefix_cache.py).
 
 The prompt (all but its last token) is run once per distinct prompt into a KV cache, the cache rows
 are repeated for the copies, and the model continues from there. The attention mask and position

@@ -7,7 +7,7 @@ import math
 import torch
 
 from advantages.helpers import constant_logprob_rows, random_batch
-from rlvr_repro.advantages.diagnostics import training_diagnostics
+from rlvr_repro.advantages.batch_stats import training_diagnostics
 
 
 def _batch():
