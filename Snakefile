@@ -50,3 +50,4 @@ rule all:
     input:
         rules.tables.input,
         rules.report.output,
+        PLAN.eval_part_targets(),  # packed checkpoints: one Slurm allocation per part (evaluate.smk)

@@ -15,5 +15,8 @@ with logged(snakemake.log[0]):
              for bench, gen, grades, out, png in zip(snakemake.params.benchmarks, snakemake.input.generations,
                                                      snakemake.input.grades, snakemake.output.json,
                                                      snakemake.output.png)]
+    # ACE eq. 16 (protocols with token_entropy): the entropy of the evaluated model itself, base or checkpoint
+    entropy_model = (policy if trained else model_dir(snakemake.input.reference)) \
+        if snakemake.params.token_entropy else None
     run_checkpoint_diagnostics(cells, reference_model=model_dir(snakemake.input.reference) if trained else None,
-                               policy_model=policy)
+                               policy_model=policy, entropy_model=entropy_model)

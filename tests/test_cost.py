@@ -44,7 +44,7 @@ def test_estimate_is_tokens_times_size_at_the_stated_rates():
 def test_default_config_before_anything_ran(plan, tmp_path):
     result = summarize(plan, tmp_path, A)
     total = result["total"]
-    assert total["runs"] == len(plan.runs) == 76 and total["new"] == 76 and total["done"] == 0
+    assert total["runs"] == len(plan.runs) == 78 and total["new"] == 78 and total["done"] == 0
     assert total["checkpoints"] == len(plan.checkpoint_targets()) and total["checkpoints_on_disk"] == 0
     assert total["cells"] == len(list(plan.eval_cells())) and total["cells_on_disk"] == 0
     assert total["train_gpu_hours"] == pytest.approx(total["train_gpu_hours_to_go"]) and total["train_gpu_hours"] > 1000
@@ -129,20 +129,31 @@ def test_cli_on_the_default_config(tmp_path):
                            "--json", str(out)], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "TOTAL (shared once)" in proc.stdout and "our choice" in proc.stdout
-    assert json.loads(out.read_text())["total"]["runs"] == 76
+    result = json.loads(out.read_text())
+    assert result["total"]["runs"] == 78
+    # the figures' analysis passes: what they add is printed with the line that removes them
+    extra = result["analysis_passes"]
+    assert extra["experiments"] == ["ace_analysis", "ace_entropy", "asymgrpo_appg"]
+    assert extra["cells"] > 0 and extra["checkpoints"] > 0 and extra["submissions"] is None  # no dry run
+    without = summarize(validate_config({**load_config(), "analysis_passes": False}), tmp_path, A)["total"]
+    assert extra["cells"] == result["total"]["cells"] - without["cells"]
+    assert "analysis passes (ace_analysis, ace_entropy, asymgrpo_appg" in proc.stdout
+    assert "`analysis_passes: false`" in proc.stdout
 
     proc = subprocess.run([sys.executable, "-m", "rlvr_repro.cost", "--directory", str(tmp_path), "--experiments",
                            "asymgrpo_entreg_qwen3", "--per-run", "--json", str(out)], cwd=REPO, capture_output=True,
                           text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     sub = json.loads(out.read_text())["experiments"]["asymgrpo_entreg_qwen3"]["submissions"]
-    # 1 run: 1 training job, 1 job merging its 6 checkpoints, 7 evaluation allocations (6 checkpoints +
-    # the base model), each a group of generate + 5 x (grade + metrics) (+ diagnostics at the last/base)
+    # 1 run: 1 training job, 1 job merging its 6 checkpoints, 3 evaluation allocations (the checkpoints
+    # 3 at a time, eval.checkpoints_per_allocation.asymgrpo, + the base model), each a group of
+    # generate + 5 x (grade + metrics) per checkpoint (+ diagnostics at the last/base, + the part marker)
     by_rule = sub["by_rule"]
     assert sum(v for k, v in by_rule.items() if k.startswith("train_verl")) == 1
     assert sum(v for k, v in by_rule.items() if k.startswith("merge_checkpoints")) == 1
     groups = {k: v for k, v in by_rule.items() if k.startswith("group[")}
-    assert sum(groups.values()) == 7 and all("grade+metrics" in k for k in groups), groups
+    assert sum(groups.values()) == 3 and all("grade+metrics" in k for k in groups), groups
+    assert sum(v for k, v in groups.items() if "eval_part" in k) == 2, groups
     assert "grade" not in by_rule and "metrics" not in by_rule
     # every job is local, submitted alone, or one of the jobs a group submission holds
     assert sub["submissions"] == sum(by_rule.values()) and sub["jobs"] > sub["submissions"] + sub["local"]

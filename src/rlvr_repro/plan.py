@@ -8,9 +8,17 @@ requested by two experiments with identical settings is trained once (e.g. a sha
 
 Training settings are resolved in one place, lowest to highest priority:
 ``train`` defaults < ``experiments.<e>.train`` < ``experiments.<e>.train_per_model.<model>``
-< ``methods.<preset>.train``. Method presets win so that, e.g., the DAPO preset's clip-higher and
-dynamic sampling hold in every experiment that uses it. ``experiments.<e>.methods_by_model`` replaces
-the method list for the models it names (the product is then per model).
+< ``methods.<preset>.train`` < ``experiments.<e>.train_per_method.<method>``. Method presets win over
+the experiment so that, e.g., the DAPO preset's clip-higher and dynamic sampling hold in every
+experiment that uses it; ``train_per_method`` is the one exception, for a baseline that one paper ran
+differently (EGPO's DAPO without overlong shaping). ``experiments.<e>.methods_by_model`` replaces the
+method list for the models it names (the product is then per model). ``experiments.<e>.requires``
+names experiments that must be active with it (its figures compare against their runs).
+
+Analysis passes: an experiment with ``analysis_of: <experiment>`` evaluates (some of) that experiment's
+runs under a figure's own protocol (ACE Fig. 3 and 4, AsymGRPO's App. G curves) and trains nothing
+new. It is active whenever the experiment it analyses is, unless ``analysis_passes: false``
+(:func:`active_experiment_names`), so the default ``all`` draws every figure from data.
 
 Checkpoint schedules: ``save_freq`` is I/O, not training dynamics, so two experiments may request
 the same run with different ``save_freq``: the run then saves every gcd of them, and each experiment
@@ -86,13 +94,32 @@ MERGED_TRAIN_KEYS = tuple(k.name for k in TRAIN_KEYS if k.kind == "mapping")
 def _merged_train(config: dict, exp_name: str, exp: dict, model: str, method: str) -> dict:
     train = copy.deepcopy(config.get("train", {}))
     preset = config["methods"][method]
-    for level in (exp.get("train"), (exp.get("train_per_model") or {}).get(model), preset.get("train")):
+    for level in (exp.get("train"), (exp.get("train_per_model") or {}).get(model), preset.get("train"),
+                  (exp.get("train_per_method") or {}).get(method)):
         for key, value in (level or {}).items():
             if key in MERGED_TRAIN_KEYS and isinstance(value, dict) and isinstance(train.get(key), dict):
                 train[key] = {**train[key], **copy.deepcopy(value)}
             else:
                 train[key] = copy.deepcopy(value)
     return train
+
+
+def active_experiment_names(config: dict) -> list[str]:
+    """``active_experiments``, then (with ``analysis_passes``, default true) every experiment whose
+    ``analysis_of`` is active, in config order."""
+    names = list(config.get("active_experiments") or [])
+    if config.get("analysis_passes", True):
+        for name, exp in (config.get("experiments") or {}).items():
+            parent = (exp or {}).get("analysis_of")
+            if parent is not None and parent in names and name not in names:
+                names.append(name)
+    return names
+
+
+def analysis_experiment_names(config: dict) -> list[str]:
+    """The analysis passes :func:`active_experiment_names` adds to ``active_experiments``."""
+    explicit = set(config.get("active_experiments") or [])
+    return [n for n in active_experiment_names(config) if n not in explicit]
 
 
 def _require(mapping: dict, key: str, where: str, what: str) -> None:
@@ -116,6 +143,10 @@ class Plan:
         all_exps = cfg.get("experiments") or {}
         for name in cfg.get("active_experiments") or []:
             _require(all_exps, name, "active_experiments", "experiment")
+        for name, exp in all_exps.items():
+            if exp.get("analysis_of") is not None:
+                _require(all_exps, exp["analysis_of"], f"experiments.{name}.analysis_of", "experiment")
+        for name in active_experiment_names(cfg):
             self.experiments[name] = all_exps[name]
         for exp_name, exp in self.experiments.items():
             where = f"experiments.{exp_name}"
@@ -131,6 +162,15 @@ class Plan:
                 for key in (exp.get(section) or {}):
                     if key not in exp["models"]:
                         raise ConfigError(f"{where}.{section}.{key}: not one of this experiment's models")
+            exp_methods = {*exp["methods"], *(m for ms in by_model.values() for m in ms)}
+            for key in (exp.get("train_per_method") or {}):
+                if key not in exp_methods:
+                    raise ConfigError(f"{where}.train_per_method.{key}: not one of this experiment's methods")
+            for other in exp.get("requires") or []:
+                _require(all_exps, other, f"{where}.requires", "experiment")
+                if other not in self.experiments:
+                    raise ConfigError(f"{where}.requires: experiment {other!r} must be active with {exp_name!r} "
+                                      f"(add it to active_experiments): {exp_name}'s figures compare against its runs")
             for model in exp["models"]:
                 for ds in exp["datasets"]:
                     for method in by_model.get(model, exp["methods"]):
@@ -138,11 +178,29 @@ class Plan:
                             self._add_run(exp_name, exp, model, ds, method, int(seed))
         for bench in self.benchmarks():
             _require(cfg.get("benchmarks") or {}, bench, "protocols.*.benchmarks", "benchmark")
+            self._check_heldout(bench)
         for ds in self.datasets():
             self._check_decontamination(ds)
         for run in self.runs.values():
             for p in {self.experiments[e]["protocol"] for e in run.experiments}:
                 self.eval_steps(run, p)  # validates eval.steps and the protocols' eval_every early
+
+    def _check_heldout(self, bench: str) -> None:
+        """A benchmark that is a dataset's held-out split (``heldout_of``) reads that dataset's val.parquet,
+        which must really be held out of training."""
+        spec = self.config["benchmarks"][bench]
+        ds = spec.get("heldout_of")
+        if ds is None:
+            return
+        where = f"benchmarks.{bench}.heldout_of"
+        _require(self.config.get("datasets") or {}, ds, where, "dataset")
+        path = (spec.get("source") or {}).get("path")
+        if path != self.train_file(ds, "generic", "val") or spec.get("loader") != "heldout":
+            raise ConfigError(f"{where}: the source must be {{path: {self.train_file(ds, 'generic', 'val')}}} with "
+                              f"loader: heldout (got source {spec.get('source')}, loader {spec.get('loader')!r})")
+        if not (self.config["datasets"][ds].get("params") or {}).get("val_holdout"):
+            raise ConfigError(f"{where}: datasets.{ds}.params.val_holdout must be true, or the 'held-out' "
+                              f"prompts are trained on")
 
     def _check_decontamination(self, ds: str) -> None:
         where = f"datasets.{ds}.decontaminate_against"
@@ -155,7 +213,8 @@ class Plan:
             if run.dataset != ds:
                 continue
             for exp in run.experiments:
-                missing = [b for b in self.benchmarks(self.experiments[exp]["protocol"]) if b not in refs]
+                missing = [b for b in self.benchmarks(self.experiments[exp]["protocol"]) if b not in refs
+                           and self.config["benchmarks"][b].get("heldout_of") != ds]  # held out by construction
                 if missing:
                     raise ConfigError(
                         f"{where}: run {run.run_id} (experiment {exp!r}) is evaluated on {missing}, which "
@@ -233,9 +292,12 @@ class Plan:
         if not exps:
             raise ConfigError(f"run {run.run_id} is not evaluated under protocol {protocol!r}")
         every = self.protocol(protocol).get("eval_every") if protocol else None
+        until = self.protocol(protocol).get("eval_until") if protocol else None
         if every:
             total = int(run.train["total_steps"])
             steps = sorted(set(range(every, total + 1, every)) | {total})
+            if until:  # only the early phase (ACE §5.4: the first 20 steps), without the run's last step
+                steps = [s for s in range(every, min(until, total) + 1, every)]
             for e in exps:
                 missing = [s for s in steps if s not in run.schedules[e]]
                 if missing:
@@ -244,7 +306,8 @@ class Plan:
                         f"{run.run_id}, but experiment {e!r} saves at {run.schedules[e][:5]}...; set its "
                         f"train.save_freq to a divisor of {every}")
             return steps
-        return sorted({s for e in exps for s in run.schedules[e]})
+        steps = sorted({s for e in exps for s in run.schedules[e]})
+        return [s for s in steps if s <= until] if until else steps
 
     def eval_steps(self, run: Run, protocol: str | None = None) -> list[int]:
         which = (self.config.get("eval") or {}).get("steps", "all")
@@ -334,13 +397,79 @@ class Plan:
 
     def diagnostics_targets(self, protocol: str | None = None) -> list[str]:
         """diagnostics.json cells, per protocol as ``diagnostics_which`` says."""
+        return [f"{self.eval_dir(p, subject, step, b)}/diagnostics.json"
+                for p, subject, step, b in self.eval_cells(protocol) if self._has_diagnostics(p, subject, step)]
+
+    def _has_diagnostics(self, protocol: str, subject: str, step: int) -> bool:
+        which = self.diagnostics_which(protocol)
+        if which == "none":
+            return False
+        return which == "all" or subject.startswith(BASE_PREFIX) or step == self.runs[subject].steps[-1]
+
+    # ---------------------------------------------------------------- evaluation allocations
+    def eval_pack_size(self, protocol: str) -> int:
+        """Checkpoints of one run evaluated in one allocation under ``protocol``
+        (``eval.checkpoints_per_allocation.<protocol>``, default 1)."""
+        size = ((self.config.get("eval") or {}).get("checkpoints_per_allocation") or {}).get(protocol, 1)
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise ConfigError(f"eval.checkpoints_per_allocation.{protocol}: must be an int >= 1, got {size!r}")
+        return size
+
+    def eval_part(self, protocol: str, subject: str, step: int) -> int | None:
+        """Which allocation ("part") of the run's evaluated checkpoints ``step`` falls in: consecutive
+        evaluated steps, ``eval_pack_size`` per part. None when checkpoints are not packed (size 1, or a
+        base model, which has only step 0)."""
+        size = self.eval_pack_size(protocol)
+        if size == 1 or subject.startswith(BASE_PREFIX):
+            return None
+        steps = self.eval_steps(self.runs[subject], protocol)
+        if step not in steps:
+            raise ConfigError(f"step {step} is not an evaluated checkpoint of {subject} under {protocol} ({steps})")
+        return steps.index(step) // size
+
+    def eval_group_name(self, protocol: str, subject: str, step: int) -> str:
+        """The Snakemake group (one Slurm allocation) of a checkpoint's evaluation jobs: one per checkpoint,
+        or one per part when the protocol packs checkpoints (the part's marker job connects them)."""
+        part = self.eval_part(protocol, subject, step)
+        if part is None:
+            return f"eval_{protocol}_{subject}_step{step}"
+        return f"eval_{protocol}_{subject}_part{part}"
+
+    def eval_part_steps(self, protocol: str, subject: str, part: int) -> list[int]:
+        size = self.eval_pack_size(protocol)
+        return self.eval_steps(self.runs[subject], protocol)[part * size:(part + 1) * size]
+
+    @staticmethod
+    def eval_part_marker(protocol: str, subject: str, part: int) -> str:
+        return f"{RESULTS}/eval/{protocol}/{subject}/part_{part}.done"
+
+    def eval_part_inputs(self, protocol: str, subject: str, part: int) -> list[str]:
+        """Every metrics.json and diagnostics.json of the part's checkpoints: what its marker waits for."""
+        steps = self.eval_part_steps(protocol, subject, part)
+        if not steps:
+            raise ConfigError(f"{subject} has no part {part} under protocol {protocol}")
         out = []
-        for p, subject, step, b in self.eval_cells(protocol):
-            which = self.diagnostics_which(p)
-            if which == "none":
+        for step in steps:
+            for b in self.benchmarks(protocol):
+                cell = self.eval_dir(protocol, subject, step, b)
+                out.append(f"{cell}/metrics.json")
+                if self._has_diagnostics(protocol, subject, step):
+                    out.append(f"{cell}/diagnostics.json")
+        return out
+
+    def eval_part_targets(self) -> list[str]:
+        """The part markers of every packed protocol (requested by ``evaluate``, so each part's jobs form
+        one connected group, i.e. one allocation)."""
+        out = []
+        for p in self.protocols():
+            size = self.eval_pack_size(p)
+            if size == 1:
                 continue
-            if which == "all" or subject.startswith(BASE_PREFIX) or step == self.runs[subject].steps[-1]:
-                out.append(f"{self.eval_dir(p, subject, step, b)}/diagnostics.json")
+            for subject in self.subjects(p):
+                if subject.startswith(BASE_PREFIX):
+                    continue
+                n_parts = -(-len(self.eval_steps(self.runs[subject], p)) // size)
+                out += [self.eval_part_marker(p, subject, i) for i in range(n_parts)]
         return out
 
     def checkpoint_targets(self) -> list[str]:

@@ -9,11 +9,11 @@ from rlvr_repro.advantages import ESTIMATORS, Rollouts, validate_params
 
 
 def response_advantages(name: str, *, rewards, index, response_mask, old_log_probs=None, ref_log_probs=None,
-                        **params) -> torch.Tensor:
+                        token_entropy=None, **params) -> torch.Tensor:
     """The per-response scalar advantages (float64 [N]) of estimator ``name``, before the broadcast
     over tokens that ``compute_advantages`` does."""
     batch = Rollouts.build(rewards=rewards, index=index, response_mask=response_mask,
-                           old_log_probs=old_log_probs, ref_log_probs=ref_log_probs)
+                           old_log_probs=old_log_probs, ref_log_probs=ref_log_probs, token_entropy=token_entropy)
     return ESTIMATORS[name](batch, **validate_params(name, params))
 
 
@@ -43,10 +43,11 @@ def random_batch(seed: int = 0, n_groups: int = 6, group_size: int = 8, width: i
     mask = (torch.arange(width).unsqueeze(0) < lengths.unsqueeze(1)).float()
     old = -torch.rand(n, width, generator=g) * 3
     ref = old + 0.3 * torch.randn(n, width, generator=g)
+    entropy = torch.rand(n, width, generator=g) * 2  # per-token Shannon entropies (EDGE-GRPO)
     perm = torch.randperm(n, generator=g) if shuffle else torch.arange(n)
     index = np.array(uids, dtype=object)[perm.numpy()]
     return dict(rewards=rewards[perm], index=index, response_mask=mask[perm],
-                old_log_probs=old[perm], ref_log_probs=ref[perm])
+                old_log_probs=old[perm], ref_log_probs=ref[perm], token_entropy=entropy[perm])
 
 
 def row_values(adv: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

@@ -78,7 +78,16 @@ def test_default_eps_is_close_to_exact_and_bounds_hold():
         rb = random_batch(seed=seed)
         w = response_advantages("egpo", nsr=False, **rb) / response_advantages("grpo", **rb)
         w = w[torch.isfinite(w)]
-        assert ((w >= 0.5 - 1e-9) & (w <= 2.0 + 1e-9)).all()
+        # the default bounds are EGPO's authors' [0.8, 2.0]
+        assert ((w >= 0.8 - 1e-9) & (w <= 2.0 + 1e-9)).all()
+
+
+def test_default_floor_is_the_authors_0_8():
+    # rewards [1, 0, 0], H = [1, 1, 4]: Hbar = 2, w = [2, 2, 0.5]
+    #   correct clip(2, 1, 2) = 2; incorrect clip(2, .8, 1) = 1 and clip(.5, .8, 1) = 0.8 (0.5 with a 0.5 floor)
+    #   GRPO: mean 1/3, unbiased std sqrt(1/3) -> [ (2/3)/sqrt(1/3), -(1/3)/sqrt(1/3) x 2 ] = [1.154700, -.577350]
+    b = _batch([("f", [1.0, 0.0, 0.0], [1.0, 1.0, 4.0])])
+    assert torch.allclose(vals("egpo", b), torch.tensor([2 * 1.154700, -0.577350, -0.8 * 0.577350]), atol=1e-5)
 
 
 def test_singleton_equal_and_zero_entropy():
@@ -90,14 +99,67 @@ def test_singleton_equal_and_zero_entropy():
         compute_advantages("egpo", **b, w_max=0.8)
 
 
-def test_edge_grpo_batch_and_group_normalisation():
-    # group a rewards [1,0] H [0.5, 1.5]; group b rewards [0,1] H [2, 2]
-    # GRPO of two responses: ±0.5/(sqrt(0.5)+1e-6) = ±0.707106
-    b = _batch([("a", [1.0, 0.0], [0.5, 1.5]), ("b", [0.0, 1.0], [2.0, 2.0])])
-    g = 0.5 / (math.sqrt(0.5) + 1e-6)
-    # batch mean H = (0.5 + 1.5 + 2 + 2)/4 = 1.5:  A·1.5/H
-    batch = torch.tensor([g * 1.5 / 0.5, -g * 1.5 / 1.5, -g * 1.5 / 2, g * 1.5 / 2])
-    assert torch.allclose(vals("edge_grpo", b, entropy_eps=0.0), batch, atol=1e-5)
-    # group means 1.0 and 2.0:  a -> [g/0.5, -g/1.5], b -> [-g, g]
-    group = torch.tensor([g / 0.5, -g / 1.5, -g, g])
-    assert torch.allclose(vals("edge_grpo", b, entropy_norm="group", entropy_eps=0.0), group, atol=1e-5)
+def _edge_batch(groups, width=3):
+    """groups: list of (uid, rewards, per-token entropy lists). Old log-probs are a constant -0.1 (an NLL
+    proxy of 0.1 everywhere), so a result that used the proxy instead of the entropy would differ."""
+    rewards, index, rows = [], [], []
+    for uid, rs, ents in groups:
+        rewards += rs
+        index += [uid] * len(rs)
+        rows += ents
+    n = len(rows)
+    mask = torch.zeros(n, width)
+    ent = torch.full((n, width), float("inf"))  # padding never enters a mean
+    for i, r in enumerate(rows):
+        mask[i, :len(r)] = 1.0
+        ent[i, :len(r)] = torch.tensor(r)
+    return dict(rewards=rewards, index=index, response_mask=mask, old_log_probs=torch.full((n, width), -0.1),
+                token_entropy=ent)
+
+
+# group a: rewards [1, 0], token entropies [.2, .8] -> P = 0.5 and [1, 2, 1.5] -> P = 1.5
+# group b: rewards [0, 1], token entropies [2] -> P = 2 and [1, 3] -> P = 2
+# GRPO of two responses: ±0.5 / (sqrt(0.5) + 1e-6)
+EDGE = [("a", [1.0, 0.0], [[0.2, 0.8], [1.0, 2.0, 1.5]]), ("b", [0.0, 1.0], [[2.0], [1.0, 3.0]])]
+G2 = 0.5 / (math.sqrt(0.5) + 1e-6)
+
+
+def test_edge_grpo_group_ratio_of_mean_shannon_entropy():
+    # EGPO §5 "group-relative entropy ratio": group means 1.0 and 2.0 -> w = [2, 2/3, 1, 1]
+    b = _edge_batch(EDGE)
+    assert torch.allclose(vals("edge_grpo", b, entropy_eps=0.0),
+                          torch.tensor([2 * G2, -G2 * 2 / 3, -G2, G2]), atol=1e-5)
+    # the default is the group ratio (and eps_H = 1e-6 moves it by < 1e-5)
+    assert torch.allclose(vals("edge_grpo", b), vals("edge_grpo", b, entropy_eps=0.0), atol=1e-5)
+
+
+def test_edge_grpo_batch_ratio_and_authors_clip():
+    b = _edge_batch(EDGE)
+    # batch mean P = (0.5 + 1.5 + 2 + 2) / 4 = 1.5 -> w = [3, 1, .75, .75]
+    assert torch.allclose(vals("edge_grpo", b, entropy_norm="batch", entropy_eps=0.0),
+                          torch.tensor([3 * G2, -G2, -0.75 * G2, 0.75 * G2]), atol=1e-5)
+    # EGPO's authors' clamp [0.5, 2]: 3 -> 2 (the others are inside)
+    assert torch.allclose(vals("edge_grpo", b, entropy_norm="batch", clip_weight=True, entropy_eps=0.0),
+                          torch.tensor([2 * G2, -G2, -0.75 * G2, 0.75 * G2]), atol=1e-5)
+    # [0.8, 1.2]: w = [2, 2/3, 1, 1] (group) -> [1.2, 0.8, 1, 1]
+    assert torch.allclose(vals("edge_grpo", b, clip_weight=True, w_min=0.8, w_max=1.2, entropy_eps=0.0),
+                          torch.tensor([1.2 * G2, -0.8 * G2, -G2, G2]), atol=1e-5)
+
+
+def test_edge_grpo_uniform_groups_singletons_and_empty_responses():
+    # all-correct / all-incorrect groups and a singleton: GRPO's 0, whatever the weight
+    b = _edge_batch([("c", [1.0, 1.0], [[0.5], [2.0]]), ("w", [0.0, 0.0], [[0.5], [2.0]]), ("s", [1.0], [[0.3]])])
+    assert torch.equal(vals("edge_grpo", b), torch.zeros(5))
+    # an empty response (P = 0) has no token to carry its advantage; its 0 still enters the group mean:
+    # group [1 (empty), 0 (P = 1)]: mean 0.5 -> the incorrect response's w = 0.5
+    b = _edge_batch([("e", [1.0, 0.0], [[], [1.0, 1.0]])])
+    adv = compute_advantages("edge_grpo", **b, entropy_eps=0.0 + 1e-12)
+    assert torch.equal(adv[0], torch.zeros(3))
+    assert torch.allclose(adv[1], torch.tensor([-G2 * 0.5, -G2 * 0.5, 0.0]), atol=1e-5)
+
+
+def test_edge_grpo_needs_the_token_entropy():
+    b = _edge_batch(EDGE)
+    b.pop("token_entropy")
+    with pytest.raises(ValueError, match="edge_grpo.*token_entropy.*Shannon entropy"):
+        compute_advantages("edge_grpo", **b)

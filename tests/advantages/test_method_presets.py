@@ -40,6 +40,15 @@ def test_presets_encode_the_papers():
     assert egpo["egpo_c1"]["clamp"] == "symmetric" and egpo["egpo_c2"]["clamp"] == "neg_only"
     assert egpo["egpo_c3"]["clamp"] == "pos_only" and egpo["egpo_c4"]["nsr_uniform"]
     assert egpo["egpo_c5"]["renorm"] == "after_clamp" and egpo["egpo_c6"]["renorm"] == "before_clamp"
+    # EGPO's authors' configs (lambda_min 0.8, lambda_max 2.0, entropy_epsilon 1e-5), in every EGPO preset
+    for name in ("egpo", "egpo_no_nsr", *egpo):
+        assert (r[name]["w_min"], r[name]["w_max"], r[name]["entropy_eps"]) == (0.8, 2.0, 1e-5), name
+    # egpo_no_nsr is egpo without NSR and nothing else
+    assert r["egpo"]["nsr"] and not r["egpo_no_nsr"]["nsr"]
+    assert {k: v for k, v in r["egpo_no_nsr"].items() if k != "nsr"} == {k: v for k, v in r["egpo"].items() if k != "nsr"}
+    # EDGE-GRPO as EGPO's authors ran it: group ratio of the Shannon entropy, weight clamped to [0.5, 2]
+    assert r["edge_grpo"] | {} == {**r["edge_grpo"], "entropy_norm": "group", "clip_weight": True, "w_min": 0.5,
+                                   "w_max": 2.0}
     assert (r["asymgrpo"]["beta_pos"], r["asymgrpo"]["beta_neg"]) == (0.9, 0.4)
     assert (r["asym_pos_only"]["beta_pos"], r["asym_pos_only"]["beta_neg"]) == (0.5, 0.0)
     assert r["asym_ent_decrease"]["flip"] == "pos" and r["asym_ent_increase"]["flip"] == "neg"

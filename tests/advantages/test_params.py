@@ -13,14 +13,15 @@ def test_tables_agree():
     assert set(ESTIMATORS) == set(PARAMS) == set(REQUIRES)
     assert {"grpo", "drgrpo", "reinforce", "ace", "lens", "egpo", "edge_grpo", "asymgrpo"} <= set(ESTIMATORS)
     assert REQUIRES["ace"] == ("old_log_probs", "ref_log_probs")
-    assert REQUIRES["lens"] == REQUIRES["egpo"] == REQUIRES["edge_grpo"] == ("old_log_probs",)
+    assert REQUIRES["lens"] == REQUIRES["egpo"] == ("old_log_probs",)
+    assert REQUIRES["edge_grpo"] == ("token_entropy",)  # EDGE-GRPO's Shannon entropy (EGPO §1, §5)
     assert REQUIRES["grpo"] == REQUIRES["asymgrpo"] == ()
 
 
 def test_defaults_come_from_the_function_signature():
     assert validate_params("ace", {}) == {"alpha": 1.0, "modulation": "softplus", "eps": 1e-6}
     assert validate_params("lens", {"neg_weight": 1})["neg_weight"] == 1.0
-    assert PARAMS["egpo"]["w_min"].default == 0.5 and PARAMS["egpo"]["w_max"].default == 2.0
+    assert PARAMS["egpo"]["w_min"].default == 0.8 and PARAMS["egpo"]["w_max"].default == 2.0  # EGPO's authors' configs
     assert PARAMS["asymgrpo"]["beta_pos"].default == 0.9 and PARAMS["asymgrpo"]["beta_neg"].default == 0.4
     for key in ("w_min", "w_max", "clamp", "renorm", "nsr", "nsr_uniform"):
         assert key in PARAMS["egpo"]

@@ -157,3 +157,20 @@ def test_real_benchmark_files_load_completely(tmp_path, name):
         "math500": lambda: all(isinstance(r["level"], int) for r in rows) and rows[0]["answer_type"] == "tuple",
     }
     assert checks[name]()
+
+
+def test_heldout_split_of_a_training_set_is_a_benchmark(tmp_path):
+    """ACE §5.4's held-out DAPO prompts: the val.parquet our builders write, read back as benchmark rows."""
+    from rlvr_repro.data.examples import Example
+    from rlvr_repro.data.verl_format import write_examples
+
+    val = tmp_path / "val.parquet"
+    write_examples([Example("What is 2+2?", "4", "dapo/17", "math_dapo"),
+                    Example("Solve x+1=3.", "2", "dapo/99", "math_dapo")], val, split="val")
+    out = tmp_path / "heldout.jsonl"
+    manifest = build_benchmark("dapo17k_heldout", {"source": {"path": str(val)}, "loader": "heldout",
+                                                   "heldout_of": "dapo17k"}, out, progress=False)
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [(r["id"], r["problem"], r["answer"], r["answer_type"]) for r in rows] == [
+        ("dapo/17", "What is 2+2?", "4", "numeric"), ("dapo/99", "Solve x+1=3.", "2", "numeric")]
+    assert all(list(r) == CONTRACT_KEYS for r in rows) and manifest["rows"] == 2

@@ -205,6 +205,26 @@ def test_openr1_candidate_filters_count_every_reason(tmp_path):
     assert m["notes"]["pool_shortfall"] == 1
 
 
+@pytest.mark.parametrize("rule, kept", [
+    # EGPO's authors: the reference solution when its box matches, else the first matching R1 trace
+    ("solution_first", ["default/short-solution", "default/short-trace"]),
+    # the shortest R1 trace: every trace here is as long as the others of its row
+    ("shortest", ["default/short-trace"]),
+])
+def test_openr1_response_length_rules(tmp_path, rule, kept):
+    long_trace = "step " * 60                      # > 50 whitespace tokens
+    default = [
+        openr1_row(PROBLEMS[0], "5", [True, True], uuid="short-solution", gen_text=long_trace),
+        openr1_row(PROBLEMS[1], "6", [True, True], uuid="long-trace", gen_text=long_trace, solution_box="60"),
+        openr1_row(PROBLEMS[2], "7", [True, True], uuid="short-trace", solution_box="70"),
+    ]
+    spec = _openr1_spec(tmp_path, default, [], subsets={"default": 1.0}, max_response_tokens=50,
+                        response_length_rule=rule, pool_size=3, val_size=0, final_prompt_max_tokens=1000)
+    m = build_dataset("openr1", spec, tmp_path / "out", progress=False)
+    assert sorted(r["extra_info"]["source_id"] for r in _train_rows(tmp_path / "out")) == kept
+    assert _stages(m)["default:candidates"]["drops"] == {"response_too_long": 3 - len(kept)}
+
+
 def test_openr1_rows_without_or_with_empty_generations(tmp_path):
     none = openr1_row(PROBLEMS[0], "5", [], uuid="no-gens")
     empty = openr1_row(PROBLEMS[1], "5", [False, False], uuid="empty-gens")

@@ -6,8 +6,8 @@ import math
 import pytest
 
 from rlvr_repro.evaluate.confidence import (
-    confidence_shift, entropy_by_correctness, plot_entropy_distributions, roc_auc, think_answer_auc)
-from rlvr_repro.evaluate.rescoring import score_logprobs
+    confidence_shift, entropy_by_correctness, plot_entropy_distributions, roc_auc, think_answer_auc, token_entropy)
+from rlvr_repro.evaluate.rescoring import score_logprobs, score_token_entropy
 
 
 def _row(rid, samples):
@@ -131,3 +131,42 @@ def test_roc_curve_area_is_the_auc_and_sample_table_keeps_every_sample():
     table = sample_table(gen, [{"id": 1, "correct": [True, False]}])
     assert table["correct"] == [True, False] and table["mean_nll"] == [0.5, None]
     assert table["nll_answer"] == [None, 2.0] and table["n_answer_tokens"] == [None, 4]
+    assert table["problem"] == ["1", "1"]  # both samples of problem 1 (EGPO Table 3 samples problems)
+
+
+def test_token_entropy_is_the_token_weighted_mean_hand_values():
+    # ACE eq. 16: sum of H_t over all tokens / all tokens = (3 + 1) / (2 + 4); per-sample means 1.5 and 0.25
+    scored = [[(3.0, 2), (0.0, 0)], [(1.0, 4)]]
+    assert token_entropy(scored) == {"mean": 4 / 6, "sample_mean": 0.875, "n_tokens": 6, "n_samples": 2,
+                                     "n_missing": 1}
+    assert token_entropy([[(0.0, 0)]])["mean"] is None
+
+
+def test_score_token_entropy_matches_a_plain_forward(tmp_path):
+    """(sum_t H_t, |y|) per sample, H_t = -sum_v pi log pi at the positions predicting the response tokens
+    (+ EOS for a stopped sample), checked against one unbatched forward per sample."""
+    import torch
+    from train.conftest import build_tiny_model, build_tokenizer
+
+    model, tok = build_tiny_model(seed=3), build_tokenizer()
+    model.save_pretrained(tmp_path / "m")
+    tok.save_pretrained(tmp_path / "m")
+    rows = [{"id": "0", "prompt": "1+1=", "samples": [{"text": "2", "finish_reason": "stop"},
+                                                      {"text": "11 or 2", "finish_reason": "length"}]},
+            {"id": "1", "prompt": "What is 3*3?", "samples": [{"text": "", "finish_reason": "length"}]}]
+    scored = score_token_entropy(tmp_path / "m", rows, threads=1, progress=False, max_rows=2)
+    model.eval()
+    for row, values in zip(rows, scored):
+        p = tok(row["prompt"], add_special_tokens=False)["input_ids"]
+        for sample, (h_sum, n) in zip(row["samples"], values):
+            r = tok(sample["text"], add_special_tokens=False)["input_ids"]
+            r += [tok.eos_token_id] if sample["finish_reason"] == "stop" else []
+            assert n == len(r)
+            if not r:
+                assert h_sum == 0.0
+                continue
+            with torch.no_grad():
+                logits = model(torch.tensor([p + r])).logits[0, len(p) - 1:len(p) + len(r) - 1].float()
+            logp = torch.log_softmax(logits, -1)
+            assert abs(h_sum - float(-(logp.exp() * logp).sum())) < 1e-4
+    assert token_entropy(scored)["n_samples"] == 2 and token_entropy(scored)["n_missing"] == 1

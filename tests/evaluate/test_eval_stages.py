@@ -73,7 +73,8 @@ def test_cli_end_to_end_on_real_gsm8k_rows(smol_model_dir, tmp_path, real_rows):
     assert 0.0 <= m["pass_at_k"]["1"] <= m["pass_at_k"]["4"] <= 1.0
     assert 0 < m["mean_response_tokens"] <= 64
     diag = json.loads((tmp_path / "diag.json").read_text())
-    assert set(diag) == {"entropy", "think_answer_auc", "confidence_shift", "samples"}
+    assert set(diag) == {"entropy", "think_answer_auc", "confidence_shift", "token_entropy", "samples"}
+    assert diag["token_entropy"] is None  # only protocols with token_entropy measure it
     n_samples = diag["entropy"]["n_correct"] + diag["entropy"]["n_incorrect"] + diag["entropy"]["n_missing"]
     assert len(diag["samples"]["correct"]) == len(diag["samples"]["mean_nll"]) == n_samples
 
@@ -111,3 +112,17 @@ def test_checkpoint_diagnostics_load_each_model_once(tmp_path, monkeypatch):
     assert docs[0]["confidence_shift"]["mean_shift"] == pytest.approx(0.7)   # (0.2 + 1.2) / 2
     assert docs[1]["confidence_shift"]["mean_shift"] == pytest.approx(1.5)   # (0.5 + 1.5 + 2.5) / 3
     assert json.loads((tmp_path / "b.json").read_text()) == docs[1]
+    assert docs[0]["token_entropy"] is None
+
+    # ACE eq. 16 (token_entropy): one scoring pass over every cell's samples; each cell its own share.
+    # Fake entropy: sample i of a cell has 2 tokens with sum H = i + 1 -> cell a: (1 + 2) / 4, cell b: (1+2+3) / 6
+    def fake_entropy(model_dir, rows):
+        loads.append((model_dir, len(rows)))
+        return [[(float(int(r["id"]) + 1), 2) for _ in r["samples"]] for r in rows]
+
+    monkeypatch.setattr(stages, "score_token_entropy", fake_entropy)
+    loads.clear()
+    docs = stages.run_checkpoint_diagnostics(cells, entropy_model="policy")
+    assert loads == [("policy", 5)]
+    assert [d["token_entropy"]["mean"] for d in docs] == [pytest.approx(3 / 4), pytest.approx(6 / 6)]
+    assert [d["token_entropy"]["n_tokens"] for d in docs] == [4, 6]

@@ -68,7 +68,21 @@ def test_footguns_are_encoded():
     assert dr["actor_rollout_ref.actor.loss_agg_mode"] == "seq-mean-token-sum-norm"
     assert dr["actor_rollout_ref.actor.loss_scale_factor"] == dr["data.max_response_length"]
     egpo = as_dict(build_overrides(paper_spec("egpo_c4"), reward_path="/r.py"))
-    assert egpo["+algorithm.rlvr.nsr_uniform"] == "true" and egpo["+algorithm.rlvr.w_min"] == "0.5"
+    assert egpo["+algorithm.rlvr.nsr_uniform"] == "true" and egpo["+algorithm.rlvr.w_min"] == "0.8"
+    # EDGE-GRPO reads the old-log-prob forward's entropys, which only the legacy loop hands over (plug-in)
+    edge = as_dict(build_overrides(paper_spec("edge_grpo"), reward_path="/r.py"))
+    assert edge["trainer.use_v1"] == "false" and edge["+algorithm.rlvr.clip_weight"] == "true"
+    assert "trainer.use_v1" not in egpo
+
+
+def test_token_entropy_estimator_refuses_the_v1_trainer():
+    pytest.importorskip("verl")
+    from rlvr_repro.integrations.verl.check import check_overrides
+
+    overrides = build_overrides(paper_spec("edge_grpo"), reward_path="/r.py")
+    assert check_overrides(overrides)["adv_estimator"] == "rlvr_edge_grpo"
+    with pytest.raises(ValueError, match="needs the per-token entropy.*v1 trainer"):
+        check_overrides(overrides + ["trainer.use_v1=true"])
 
 
 def test_an_estimator_that_reads_ref_log_probs_gets_a_reference_policy_without_asking():

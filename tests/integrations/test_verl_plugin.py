@@ -27,7 +27,7 @@ PARAMS = {  # non-default parameters, so the test proves they travel through alg
     "ace": {"alpha": 0.5, "modulation": "relu"},
     "lens": {"neg_weight": 0.5, "mode": "full"},
     "egpo": {"w_min": 0.6, "w_max": 1.5, "renorm": "after_clamp"},
-    "edge_grpo": {"entropy_norm": "group"},
+    "edge_grpo": {"entropy_norm": "batch", "clip_weight": True},
     "asymgrpo": {"beta_pos": 0.7, "beta_neg": 0.3, "flip": "neg"},
 }
 
@@ -93,6 +93,46 @@ def test_missing_tensors_and_bad_params_fail_loudly():
                                       config=algo_config("ace", {"alhpa": 1.0}))
     with pytest.raises(ValueError, match="Unknown advantage estimator"):
         core_algos.get_adv_estimator_fn("rlvr_acee")
+
+
+class _Trainer:
+    """What the wrapped RayPPOTrainer._compute_old_log_prob reads of its trainer: the config."""
+
+    def __init__(self, adv_estimator: str):
+        from omegaconf import OmegaConf
+
+        self.config = OmegaConf.create({"algorithm": {"adv_estimator": adv_estimator}})
+
+
+def test_token_entropy_travels_from_the_old_log_prob_forward_to_edge_grpo():
+    """verl's legacy fit: old_log_prob, mfu = _compute_old_log_prob(batch); pop 'entropys'; union; ...
+    compute_advantage. The plug-in keeps the entropys for EDGE-GRPO, and only for estimators that read them."""
+    from verl import DataProto
+
+    assert getattr(ray_trainer.RayPPOTrainer._compute_old_log_prob, "__rlvr_wrapped__", False)
+    data = make_dataproto(seed=7, with_entropy=False)
+    entropys = torch.rand(data.batch["response_mask"].shape, generator=torch.Generator().manual_seed(0))
+
+    def forward(self, batch):  # verl's returns ({old_log_probs, entropys}, mfu)
+        return DataProto.from_dict(tensors={"old_log_probs": batch.batch["old_log_probs"], "entropys": entropys}), 0.5
+
+    wrapped = plugin.make_compute_old_log_prob(forward)
+    for estimator, kept in (("rlvr_edge_grpo", True), ("rlvr_grpo", False), ("grpo", False)):
+        old_log_prob, mfu = wrapped(_Trainer(estimator), data)
+        assert mfu == 0.5 and (plugin.ENTROPY_KEY in old_log_prob.batch.keys()) == kept
+    old_log_prob, _ = wrapped(_Trainer("rlvr_edge_grpo"), data)
+    old_log_prob.batch.pop("entropys")  # what verl's fit does right after the forward
+    batch = data.slice(0, len(data))
+    batch.batch.pop("old_log_probs")
+    batch = batch.union(old_log_prob)
+    expected = compute_advantages("edge_grpo", **our_inputs(data), token_entropy=entropys)
+    out = ray_trainer.compute_advantage(batch, adv_estimator="rlvr_edge_grpo", config=algo_config("edge_grpo", {}))
+    assert torch.equal(out.batch["advantages"], expected) and expected.abs().sum() > 0
+    assert plugin.ENTROPY_KEY not in out.batch.keys()  # read once, never shipped to the actor update
+    # without the kept entropy the estimator names the fix
+    with pytest.raises(KeyError, match="rlvr_edge_grpo.*rlvr_token_entropy.*use_v1=False"):
+        ray_trainer.compute_advantage(make_dataproto(seed=7, with_entropy=False), adv_estimator="rlvr_edge_grpo",
+                                      config=algo_config("edge_grpo", {}))
 
 
 def test_registered_functions_without_wrapper():

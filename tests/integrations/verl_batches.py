@@ -7,7 +7,7 @@ import torch
 
 
 def make_dataproto(seed: int = 0, n_prompts: int = 5, n: int = 4, prompt_len: int = 3, resp_len: int = 7,
-                   with_ref: bool = True):
+                   with_ref: bool = True, with_entropy: bool = True):
     from verl import DataProto
 
     g = torch.Generator().manual_seed(seed)
@@ -35,6 +35,8 @@ def make_dataproto(seed: int = 0, n_prompts: int = 5, n: int = 4, prompt_len: in
     }
     if with_ref:
         tensors["ref_log_prob"] = (old + 0.2 * torch.randn(bs, resp_len, generator=g)) * response_mask
+    if with_entropy:  # what the plug-in keeps of the old-log-prob forward's entropys
+        tensors["rlvr_token_entropy"] = torch.rand(bs, resp_len, generator=g) * 2 * response_mask
     tensors = {k: v[perm] for k, v in tensors.items()}
     return DataProto.from_dict(tensors=tensors, non_tensors={"uid": uid[perm.numpy()]})
 
@@ -45,4 +47,6 @@ def our_inputs(data) -> dict:
                response_mask=b["response_mask"], old_log_probs=b["old_log_probs"])
     if "ref_log_prob" in b.keys():
         out["ref_log_probs"] = b["ref_log_prob"]
+    if "rlvr_token_entropy" in b.keys():
+        out["token_entropy"] = b["rlvr_token_entropy"]
     return out

@@ -7,10 +7,12 @@ Values (p = a fraction; steps and seeds as listed):
 * ACE pass@k, model index mi (qwen25_math_7b 0, qwen3_8b_base 1, llama 2), benchmark index bi (math500 0,
   aime25 1), method index i (grpo 0, dapo 1, ace_grpo 2, ace_dapo 3):
   base = 0.10 + 0.01 k + 0.10 mi + 0.05 bi; run = base + (0.02 at step 80 | 0.10 at step 160) + 0.01 i + 0.02 seed.
-* ACE ace_analysis (steps 25/50/75, seeds 0/1): oef = 0.20 + 0.002 step + 0.02 seed + 0.05 mi - 0.10 [ace_grpo];
+* ACE ace_analysis (dapo17k_heldout, steps 25/50/75, seeds 0/1): oef = 0.20 + 0.002 step + 0.02 seed + 0.05 mi - 0.10 [ace_grpo];
   mean_overconfidence = 0.05 + 0.001 step + 0.01 seed - 0.02 [ace_grpo].
-* ACE ace_entropy (steps 5..25 by 5, seeds 0/1; base at step 0 = 1.0 + 0.1 mi): grpo H0 - 0.03 step + 0.01 seed,
-  ace_grpo H0 - 0.01 step + 0.01 seed. Training logs carry a different `entropy` (the training batch).
+* ACE ace_entropy (dapo17k_heldout, steps 5..25 by 5, seeds 0/1; base at step 0 = 1.0 + 0.1 mi): token_entropy.mean
+  = grpo H0 - 0.03 step + 0.01 seed, ace_grpo H0 - 0.01 step + 0.01 seed (sample_mean = mean + 0.5). Training logs
+  carry a different `entropy` (the training batch). Decoy cells of both protocols on math500 (oef 0.9, entropy 9.0)
+  must not be read: the figures read the held-out prompts.
 * LENS metrics (math, steps 100/200/300; model index 0 llama, 1 qwen25_3b): all = 0.30 + 0.0005 step + 0.01 seed
   + 0.05 [lens] + 0.10 mi + 0.03 [numina]; level4-5 = all - 0.15; base all = 0.20 + 0.1 mi, level4-5 = all / 2.
 * Training logs (steps 1..40): frac_none_solved = 0.50 - 0.001 step + 0.01 seed + 0.05 [numina] + 0.02 mi;
@@ -94,6 +96,12 @@ class World:
         self.logs[run] = path
 
 
+def token_entropy(mean: float) -> dict:
+    """A diagnostics.json ``token_entropy`` block (evaluate.confidence.token_entropy) whose token-weighted
+    ``mean`` is ``mean``; its per-sample mean differs (+0.5), so a figure reading the wrong one shows."""
+    return {"mean": mean, "sample_mean": mean + 0.5, "n_tokens": 1000, "n_samples": 1024, "n_missing": 0}
+
+
 def _ace(w: World):
     for mi, model in enumerate(ACE_MODELS):
         for bi, bench in enumerate(("math500", "aime25")):
@@ -104,7 +112,7 @@ def _ace(w: World):
                     for step, gain in ((80, 0.02), (160, 0.10)):
                         w.metric("ace", f"{model}-dapo17k-{method}-s{seed}", step, bench, n=128,
                                  pass_at_k={k: v + gain + 0.01 * i + 0.02 * seed for k, v in base.items()})
-        w.diag("ace_entropy", f"base-{model}", 0, "dapo17k_heldout", {"token_entropy": {"mean": 1.0 + 0.1 * mi}})
+        w.diag("ace_entropy", f"base-{model}", 0, "dapo17k_heldout", {"token_entropy": token_entropy(1.0 + 0.1 * mi)})
         for i, method in enumerate(ACE_METHODS):
             for seed in (0, 1):
                 run = f"{model}-dapo17k-{method}-s{seed}"
@@ -115,10 +123,13 @@ def _ace(w: World):
                 for step in (25, 50, 75):
                     shift = {"oef": 0.20 + 0.002 * step + 0.02 * seed + 0.05 * mi - 0.10 * ace,
                              "mean_overconfidence": 0.05 + 0.001 * step + 0.01 * seed - 0.02 * ace}
-                    w.diag("ace_analysis", run, step, "math500", {"confidence_shift": shift})
+                    w.diag("ace_analysis", run, step, "dapo17k_heldout", {"confidence_shift": shift})
+                # decoys: the same protocols on another benchmark, which Figs. 3-4 must not read
+                w.diag("ace_analysis", run, 50, "math500", {"confidence_shift": {"oef": 0.9, "mean_overconfidence": 0.9}})
+                w.diag("ace_entropy", run, 10, "math500", {"token_entropy": token_entropy(9.0)})
                 for step in (5, 10, 15, 20, 25):
                     h = 1.0 + 0.1 * mi - (0.01 if ace else 0.03) * step + 0.01 * seed
-                    w.diag("ace_entropy", run, step, "dapo17k_heldout", {"token_entropy": {"mean": h}})
+                    w.diag("ace_entropy", run, step, "dapo17k_heldout", {"token_entropy": token_entropy(h)})
 
 
 def _lens(w: World):
@@ -164,7 +175,7 @@ def _asym(w: World):
 def egpo_cell(correct_value: float, incorrect_value: float) -> dict:
     """16 samples (two problems of 8): 6 correct (value ``correct_value``), 10 incorrect."""
     correct = ([True] * 3 + [False] * 5) * 2
-    return {"samples": {"correct": correct, "mean_nll": [correct_value if c else incorrect_value for c in correct],
+    return {"samples": {"problem": ["0"] * 8 + ["1"] * 8, "correct": correct, "mean_nll": [correct_value if c else incorrect_value for c in correct],
                         "nll_think": [None] * 16, "nll_answer": [None] * 16, "n_answer_tokens": [None] * 16}}
 
 
@@ -181,16 +192,17 @@ def _think_cells(model: str) -> list[dict]:
     incorrect = list(THINK_INCORRECT[model]) + [(None, None)] * 2
     cells = []
     for _ in range(2):
-        correct, think, answer, length = [], [], [], []
-        for _problem in range(2):
+        problem, correct, think, answer, length = [], [], [], [], []
+        for pid in range(2):
             for r in range(8):
                 ok = r < 4
+                problem.append(str(pid))
                 te, ae = (0.3, 0.3) if ok else incorrect.pop(0)
                 correct.append(ok)
                 think.append(te)
                 answer.append(ae)
                 length.append(None if te is None else (100 if ok else 200))
-        cells.append({"samples": {"correct": correct, "mean_nll": [0.4] * 16, "nll_think": think,
+        cells.append({"samples": {"problem": problem, "correct": correct, "mean_nll": [0.4] * 16, "nll_think": think,
                                   "nll_answer": answer, "n_answer_tokens": length}})
     return cells
 

@@ -30,8 +30,8 @@ MUTATIONS = [
     ("M03", "ACE Fig. 3 OEF not in %", FIG + "ace.py",
      '("oef", "overconfident error fraction (%)", 100.0)', '("oef", "overconfident error fraction (%)", 1.0)'),
     ("M04", "ACE Fig. 3 GRPO and ACE-GRPO swapped", FIG + "ace.py",
-     'protocol="ace_analysis", model=model,\n                                            method=method)',
-     'protocol="ace_analysis", model=model,\n                                            method=PAIR[1 - PAIR.index(method)])'),
+     'protocol="ace_analysis", model=model,\n                                            method=method, benchmark=HELDOUT)',
+     'protocol="ace_analysis", model=model,\n                                            method=PAIR[1 - PAIR.index(method)], benchmark=HELDOUT)'),
     ("M05", "ACE Fig. 4 beyond the first 20 steps", FIG + "ace.py", "ENTROPY_STEPS = 20", "ENTROPY_STEPS = 25"),
     ("M06", "ACE Fig. 4 without the initial (base) entropy", FIG + "ace.py",
      "max_step=ENTROPY_STEPS, with_base=True", "max_step=ENTROPY_STEPS, with_base=False"),
@@ -115,6 +115,8 @@ MUTATIONS = [
      'panels = (("oef", "mean overconfidence magnitude", 100.0),\n              ("mean_overconfidence", "overconfident error fraction (%)", 1.0))'),
     ("M43", "LENS Figs. 5/6 legend names GRPO and LENS swapped", FIG + "lens.py",
      'label=f"{inp.method(method)} ({n} run', """label=f"{inp.method({'grpo': 'lens', 'lens': 'grpo'}[method])} ({n} run"""),
+    ("M44", "ACE Figs. 3-4 read every benchmark of their protocols, not the held-out DAPO prompts", FIG + "ace.py",
+     'HELDOUT = "dapo17k_heldout"', "HELDOUT = None"),
 ]
 
 

@@ -86,6 +86,8 @@ def test_ace_fig3_overconfidence_per_step_seeds_averaged(world):
     assert _xy(rows, panel="qwen25_math_7b/mean_overconfidence", method="grpo")[25] == pytest.approx(0.08)
     # ace_grpo step 75: 0.05+0.075-0.02 = 0.105, 0.115 -> 0.11
     assert _xy(rows, panel="qwen3_8b_base/mean_overconfidence", method="ace_grpo")[75] == pytest.approx(0.11)
+    # the held-out DAPO prompts only (the math500 decoy at step 50 would give oef 90 %)
+    assert set(rows.source) == {"diagnostics.json protocol ace_analysis (dapo17k_heldout)"}
 
 
 def test_ace_fig4_held_out_entropy_first_20_steps_from_the_diagnostics_pass(world):
@@ -210,6 +212,21 @@ def test_egpo_think_sample_draws_1000_problems(world):
     assert sample.n + sample.no_split == 8000
     again = think_sample(big, "r1_distill_qwen_7b")
     assert again.by_benchmark == sample.by_benchmark  # a fixed seed
+
+
+def test_egpo_think_sample_checks_the_problem_ids(world):
+    """A problem is n = 8 consecutive samples; the samples' problem ids must agree (here: 4 per problem)."""
+    inp, _, _ = world
+    from rlvr_repro.report.collect import ReportInputError
+    from rlvr_repro.report.figures.egpo import think_sample
+
+    d = inp.diagnostics
+    cell = d[(d.model == "r1_distill_qwen_7b") & (d.method == "base") & (d.benchmark == "math500")].iloc[0]
+    samples = {**cell.doc["samples"], "problem": [str(i // 4) for i in range(16)]}
+    bad = FigureInputs(inp.metrics, inp.logs, pd.DataFrame([{**cell.to_dict(), "doc": {"samples": samples}}]),
+                       protocols=inp.protocols)
+    with pytest.raises(ReportInputError, match="problem ids do not come in runs of the egpo protocol's n = 8"):
+        think_sample(bad, "r1_distill_qwen_7b")
 
 
 def test_egpo_fig5_roc_predicts_incorrectness(world):
@@ -421,7 +438,9 @@ def test_the_image_labels_each_panel_and_line_with_what_it_plots(world):
     assert _line(ax, "LENS")[100] == pytest.approx(35.5) and _line(ax, "GRPO")[0] == pytest.approx(15.0)
     ax = _axis(lens.fig6(inp).fig, exact=True, title="Llama-3.1-8B-Instruct · MATH")
     assert _line(ax, "GRPO")[300] == pytest.approx(48.0)
-    ax = _axis(ace.fig3(inp).fig, title="Qwen3-8B-Base", ylabel="overconfident error fraction (%)")
+    fig = ace.fig3(inp).fig
+    assert "held-out DAPO-Math-17K prompts" in fig._suptitle.get_text() and "MATH-500" not in fig._suptitle.get_text()
+    ax = _axis(fig, title="Qwen3-8B-Base", ylabel="overconfident error fraction (%)")
     assert _line(ax, "GRPO")[50] == pytest.approx(36.0)
     ax = _axis(ace.fig4(inp).fig, title="Qwen2.5-Math-7B")
     assert _line(ax, "GRPO")[20] == pytest.approx(0.405) and _line(ax, "ACE-GRPO")[0] == pytest.approx(1.0)

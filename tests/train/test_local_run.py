@@ -263,3 +263,41 @@ def test_logprob_gain_diagnostic_is_opt_in_and_measures_the_update(make_spec, tm
     # a policy-gradient step with positive advantages on the correct rollouts raises their log-probs
     assert r_on["diag/logprob_gain_correct"] > 0
     assert r_on["reward_mean"] == r_off["reward_mean"]  # the diagnostic does not change training
+
+
+@pytest.mark.parametrize("mini_batch", [2, 1])  # one on-policy pass (entropy of the update's forward) / a separate old forward
+def test_edge_grpo_gets_the_old_policys_shannon_token_entropy(make_spec, tmp_path, monkeypatch, mini_batch):
+    """EDGE-GRPO reads per-token H_t = -sum_v pi_old(v) log pi_old(v) (verl's `entropys`); recomputed here with a
+    plain forward of the initial model over the logged sequences (temperature 1, the run's setting)."""
+    from rlvr_repro.train import local
+
+    seen = {}
+    real = local.compute_advantages
+
+    def spy(name, **kw):
+        seen.update(name=name, **kw)
+        return real(name, **kw)
+
+    monkeypatch.setattr(local, "compute_advantages", spy)
+    spec = make_spec(estimator="edge_grpo", total_steps=1, ppo_mini_batch_size=mini_batch, lr=0.0)
+    model = AutoModelForCausalLM.from_pretrained(spec["model"]["path"]).eval()
+    captured = {}
+    real_update = local.update_policy
+
+    def capture_inputs(t, batch, inputs, *a, **kw):
+        captured.update(inputs=inputs, width=batch.response_ids.shape[1], mask=batch.response_mask)
+        return real_update(t, batch, inputs, *a, **kw)
+
+    monkeypatch.setattr(local, "update_policy", capture_inputs)
+    train_local(spec, tmp_path / "run", reward_fn=lambda d, s, g: [float(i % 2) for i in range(len(s))],
+                progress=False)
+    assert seen["name"] == "edge_grpo" and seen["token_entropy"] is not None
+    ids, attn = captured["inputs"]["input_ids"], captured["inputs"]["attention_mask"]
+    width, mask = captured["width"], captured["mask"].bool()
+    with torch.no_grad():
+        logits = model(input_ids=ids, attention_mask=attn,
+                       position_ids=captured["inputs"]["position_ids"]).logits[:, -width - 1:-1].float()
+    logp = torch.log_softmax(logits, dim=-1)
+    expected = -(logp.exp() * logp).sum(-1)
+    assert torch.allclose(seen["token_entropy"][mask], expected[mask], atol=1e-4)
+    assert not torch.allclose(expected[mask], -seen["old_log_probs"][mask], atol=1e-2)  # not the NLL proxy

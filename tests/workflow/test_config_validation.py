@@ -17,7 +17,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 def test_paper_scale_config_is_valid_and_covers_the_papers():
     plan = validate_config(merged())
-    assert set(plan.protocols()) == {"ace", "lens", "egpo", "asymgrpo"}
+    # the papers' main protocols, and the figures' analysis passes (ACE Fig. 3 and 4, AsymGRPO App. G)
+    assert set(plan.protocols()) == {"ace", "lens", "egpo", "asymgrpo", "ace_analysis", "ace_entropy", "asymgrpo_appg"}
     # every paper's main methods are trained
     methods = {r.method for r in plan.runs.values()}
     assert {"grpo", "dapo", "ace_grpo", "ace_dapo", "lens", "egpo", "edge_grpo", "asymgrpo", "reinforce",

@@ -19,12 +19,18 @@ from rlvr_repro.evaluate.protocols import resolve, validate_protocol
 from rlvr_repro.plan import run_id
 
 REPO = Path(__file__).resolve().parents[2]
-OPT_IN = ("asymgrpo_beta_grid", "asymgrpo_neg075", "asymgrpo_appg", "ace_analysis")
+OPT_IN = ("asymgrpo_beta_grid", "asymgrpo_neg075")                 # train new runs: off by default
+ANALYSIS = ("ace_analysis", "ace_entropy", "asymgrpo_appg")         # the figures' passes: on by default
 
 
 @pytest.fixture(scope="module")
 def plan():
     return validate_config(load_config())
+
+
+@pytest.fixture(scope="module")
+def plan_without_analysis():
+    return validate_config({**load_config(), "analysis_passes": False})
 
 
 def _plan_with(*extra):
@@ -35,13 +41,27 @@ def _plan_with(*extra):
 
 def test_default_matrix_run_counts(plan):
     # 12 ACE + 5 ACE ablation (grpo/ace_grpo shared) + 14 LENS + 16 EGPO + 6 EGPO ablation (egpo shared)
-    # + 9 AsymGRPO + 4 backbones + 8 §3 analysis (4 shared with asymgrpo) + 2 entreg = 76
+    # + 9 AsymGRPO + 4 backbones + 10 §3 analysis (Pos-/Neg-Only on Qwen3-4B shared with asymgrpo) + 2 entreg = 78
     first = collections.Counter(r.experiments[0] for r in plan.runs.values())
     assert dict(first) == {"ace": 12, "ace_ablation": 5, "lens": 8, "lens_numina": 4, "lens_ablation": 2,
                            "egpo": 16, "egpo_ablation": 6, "asymgrpo": 9, "asymgrpo_backbones": 4,
-                           "asymgrpo_analysis": 8, "asymgrpo_entreg_1_5b": 1, "asymgrpo_entreg_qwen3": 1}
-    assert len(plan.runs) == 76
+                           "asymgrpo_analysis": 10, "asymgrpo_entreg_1_5b": 1, "asymgrpo_entreg_qwen3": 1}
+    assert len(plan.runs) == 78
     assert not set(OPT_IN) & set(plan.experiments)  # opt-in experiments are off by default
+    assert set(ANALYSIS) <= set(plan.experiments)   # the figures' passes are on, and train nothing new
+
+
+def test_analysis_passes_are_one_line_away(plan, plan_without_analysis):
+    assert set(plan.runs) == set(plan_without_analysis.runs)
+    assert set(plan.experiments) - set(plan_without_analysis.experiments) == set(ANALYSIS)
+    # without them the runs save on their own papers' schedules
+    r = plan_without_analysis.runs[run_id("qwen3_8b_base", "dapo17k", "grpo", 0)]
+    assert r.train["save_freq"] == 20 and plan.runs[r.run_id].train["save_freq"] == 5
+    # Neg-Only at 0.75 is drawn against the App. G curves: it refuses to run without them
+    cfg = {**load_config(), "analysis_passes": False}
+    cfg["active_experiments"] = cfg["active_experiments"] + ["asymgrpo_neg075"]
+    with pytest.raises(ValueError, match="experiment 'asymgrpo_appg' must be active with 'asymgrpo_neg075'"):
+        validate_config(cfg)
 
 
 def test_lens_matrix_is_the_papers_14_runs(plan):
@@ -100,14 +120,18 @@ def test_egpo_protocol_uses_evalscope_templates(plan):
 
 @pytest.mark.parametrize("experiment, new_runs", [
     ("asymgrpo_beta_grid", {run_id("qwen3_4b", "math_train", m, 0) for m in
-                            ("asym_p05_n03", "asym_p05_n04", "asym_p05_n05", "asym_p07_n03", "asym_p07_n04",
-                             "asym_p07_n05", "asym_p09_n03", "asym_p09_n05")}),
+                            ("asym_p05_n03", "asym_p05_n04", "asym_p07_n03", "asym_p07_n04",
+                             "asym_p07_n05", "asym_p09_n03", "asym_p09_n05")}),   # (0.5, 0.5): §3's flip reference
     ("asymgrpo_neg075", {run_id(m, "math_train", "asym_neg_only_b075", 0) for m in ("qwen25_math_1_5b", "qwen3_4b")}),
     ("asymgrpo_appg", set()),
     ("ace_analysis", set()),
+    ("ace_entropy", set()),
 ])
-def test_opt_in_experiment_is_one_line_away(plan, experiment, new_runs):
-    opted = _plan_with(experiment)
+def test_opt_in_experiment_is_one_line_away(plan_without_analysis, experiment, new_runs):
+    plan = plan_without_analysis
+    with_passes = experiment in ANALYSIS or experiment == "asymgrpo_neg075"  # neg075 requires asymgrpo_appg
+    opted = validate_config({**load_config(), "analysis_passes": with_passes,
+                             "active_experiments": load_config()["active_experiments"] + [experiment]})
     assert set(opted.runs) - set(plan.runs) == new_runs
     assert set(plan.runs) <= set(opted.runs)
     exp_runs = {rid for rid, r in opted.runs.items() if experiment in r.experiments}
@@ -117,6 +141,8 @@ def test_opt_in_experiment_is_one_line_away(plan, experiment, new_runs):
                 for m in methods}
         assert {(0.9, 0.4), (0.9, 0.5)} <= grid and len(grid) == 9
         assert opted.runs[run_id("qwen3_4b", "math_train", "asymgrpo", 0)].experiments == ["asymgrpo", experiment]
+        assert opted.runs[run_id("qwen3_4b", "math_train", "asym_p05_n05", 0)].experiments == [
+            "asymgrpo_analysis", experiment]
     if experiment == "asymgrpo_neg075":
         assert {(opted.config["methods"][m]["params"]["beta_pos"], opted.config["methods"][m]["params"]["beta_neg"])
                 for m in methods} == {(0.0, 0.75)}
@@ -139,9 +165,41 @@ def test_opt_in_experiment_is_one_line_away(plan, experiment, new_runs):
             assert opted.eval_steps(r, "ace") == plan.eval_steps(plan.runs[rid], "ace")  # ACE's own schedule kept
             assert len([t for t in opted.diagnostics_targets("ace_analysis") if f"/{rid}/" in t]) == len(
                 opted.eval_steps(r, "ace_analysis"))  # OEF at every evaluated step
+    if experiment == "ace_entropy":  # ACE §5.4: held-out DAPO prompts, the first 20 steps, the policy's entropy
+        assert {(opted.runs[r].model, opted.runs[r].method) for r in exp_runs} == {
+            (m, x) for m in ("qwen25_math_7b", "qwen3_8b_base") for x in ("grpo", "ace_grpo")}
+        p = opted.protocol("ace_entropy")
+        assert p["benchmarks"] == ["dapo17k_heldout"] and p["token_entropy"] and p["eval_until"] == 20
+        assert opted.config["benchmarks"]["dapo17k_heldout"]["heldout_of"] == "dapo17k"
+        assert opted.config["datasets"]["dapo17k"]["params"]["val_holdout"]  # really held out of training
+        for rid in exp_runs:
+            r = opted.runs[rid]
+            assert opted.eval_steps(r, "ace_entropy") == [5, 10, 15, 20], rid
+            assert opted.eval_steps(r, "ace") == plan.eval_steps(plan.runs[rid], "ace")  # ACE's own schedule kept
+            assert sorted(t for t in opted.diagnostics_targets("ace_entropy") if f"/{rid}/" in t) == sorted(
+                f"results/eval/ace_entropy/{rid}/step_{s}/dapo17k_heldout/diagnostics.json" for s in (5, 10, 15, 20))
+        for m in ("qwen25_math_7b", "qwen3_8b_base"):  # step 0: the base model, measured the same way
+            assert f"results/eval/ace_entropy/base-{m}/step_0/dapo17k_heldout/diagnostics.json" in \
+                opted.diagnostics_targets("ace_entropy")
     if experiment == "asymgrpo_appg":  # every §3 run of Fig. 2 / Fig. 3, including entropy regularisation
         assert len(exp_runs) == 14
         assert {"asym_reinforce_entreg", "asym_reinforce_entreg_qwen3", "asym_ent_decrease"} <= methods
+        # Fig. 3's GRPO is the closed form (0.5, 0.5) (l. 136-139), not the `grpo` preset (Table 2's runs)
+        assert "asym_p05_n05" in methods and "grpo" not in methods
+
+
+def test_flip_test_reference_is_grpo_in_closed_form(plan):
+    """AsymGRPO §3.2 (l. 136-139) flips GRPO's (0.5, 0.5) point of Eq. 5: Fig. 3 compares against that run,
+    trained with the other §3 runs on both models and evaluated under App. G's protocol."""
+    for model in ("qwen25_math_1_5b", "qwen3_4b"):
+        ref = plan.runs[run_id(model, "math_train", "asym_p05_n05", 0)]
+        flip = plan.runs[run_id(model, "math_train", "asym_ent_decrease", 0)]
+        assert ref.experiments == ["asymgrpo_analysis", "asymgrpo_appg"]
+        assert plan.config["methods"]["asym_p05_n05"] == {**plan.config["methods"]["asym_p05_n05"],
+                                                           "estimator": "asymgrpo",
+                                                           "params": {"beta_pos": 0.5, "beta_neg": 0.5}}
+        assert ref.train == flip.train  # same §3 training setup as the flipped runs
+        assert "asymgrpo_appg" not in plan.runs[run_id(model, "math_train", "grpo", 0)].experiments
 
 
 def test_asymgrpo_appg_protocol_is_greedy_with_ema(plan):
@@ -155,7 +213,7 @@ def test_decontamination_set_does_not_depend_on_active_experiments():
     full = validate_config(load_config())
     sets = {d: full.decontamination_set(d) for d in full.config["datasets"]}
     assert sets["lens_math_dapo"] == ["math"] and sets["dapo17k"] == ["math500", "aime25"]
-    for active in (["lens"], ["asymgrpo"], ["egpo", "lens", "ace"], ["asymgrpo", *OPT_IN]):
+    for active in (["lens"], ["asymgrpo"], ["egpo", "lens", "ace"], ["asymgrpo", *OPT_IN, "asymgrpo_appg"]):
         cfg = load_config()
         cfg["active_experiments"] = active
         plan = validate_config(cfg)
@@ -185,7 +243,7 @@ def test_snakemake_plans_the_opt_in_experiments_and_the_datasets_own_references(
     """`snakemake -n` with every opt-in experiment switched on plans their evaluation under the App. G
     protocol; the LENS mix's build job takes only the MATH test set as reference, even with EGPO active."""
     extra = tmp_path / "optin.yaml"
-    extra.write_text(yaml.safe_dump({"active_experiments": ["lens", "egpo", *OPT_IN]}))
+    extra.write_text(yaml.safe_dump({"active_experiments": ["lens", "egpo", *OPT_IN, "asymgrpo_appg"]}))
     proc = subprocess.run([sys.executable, "-m", "snakemake", "-n", "all", "--configfile", str(extra)],
                           cwd=REPO, capture_output=True, text=True, timeout=300)
     out = proc.stdout + proc.stderr
@@ -213,3 +271,30 @@ def test_lens_dapo_component_is_every_unique_prompt(plan):
     spec = plan.config["datasets"]["lens_math_dapo"]
     assert spec["params"]["components"] == {"math": {"kind": "math_train"}, "dapo": {"kind": "dapo", "size": None}}
     assert "every unique DAPO-Math-17k prompt" in spec["description"]
+
+
+def test_egpo_settings_are_the_authors_where_the_text_lost_them(plan):
+    """EGPO §4.1 / A.2 values lost from the text, from the authors' configs (Zzzzyear/test_verl@4656be8)."""
+    egpo = {rid: r for rid, r in plan.runs.items() if set(r.experiments) & {"egpo", "egpo_ablation"}}
+    assert len(egpo) == 22
+    for rid, r in egpo.items():
+        t = r.train
+        assert (t["group_size"], t["prompts_per_step"], t["ppo_mini_batch_size"], t["lr"], t["total_steps"]) == \
+            (16, 64, 64, 1e-6, 770), rid
+        if r.method == "dapo":  # "follow the default configuration in verl": no overlong shaping
+            assert t["overlong_buffer_len"] == 0 and t["dynamic_sampling"] and t["clip_ratio_high"] == 0.28, rid
+    for m in ("qwen25_math_7b", "qwen3_8b_base", "llama31_8b_instruct"):  # ACE's DAPO keeps it
+        assert plan.runs[run_id(m, "dapo17k", "dapo", 0)].train["overlong_buffer_len"] == 512
+    methods = plan.config["methods"]
+    assert (methods["egpo"]["params"]["w_min"], methods["egpo"]["params"]["w_max"]) == (0.8, 2.0)
+    assert methods["egpo_no_nsr"]["params"]["nsr"] is False and "egpo_no_nsr" not in {r.method for r in plan.runs.values()}
+    data = plan.config["datasets"]["openr1_stable10k"]["params"]
+    assert (data["max_problem_tokens"], data["final_prompt_max_tokens"], data["max_response_tokens"]) == (4096, 1024, 4096)
+    assert (data["min_generations"], data["response_length_rule"]) == (2, "solution_first")
+
+
+def test_lens_step_is_a_verl_step_of_128_prompts(plan):
+    """LENS App. D.1: a gradient update = 32 questions x 16; a verl training step = 128 questions = 4 updates."""
+    lens = plan.config["experiments"]["lens"]["train"]
+    assert (lens["prompts_per_step"], lens["ppo_mini_batch_size"], lens["group_size"], lens["total_steps"]) == \
+        (128, 32, 16, 1500)

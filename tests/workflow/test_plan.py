@@ -147,3 +147,89 @@ def test_every_evaluated_benchmark_must_be_in_the_datasets_reference_set():
     cfg["datasets"]["d"] = {"decontaminate_against": ["b1", "b7"]}
     with pytest.raises(ConfigError, match="decontaminate_against: unknown benchmark 'b7'"):
         Plan(cfg)
+
+
+def test_train_per_method_wins_over_the_preset_in_its_experiment_only():
+    cfg = small_config(active_experiments=["a", "b"])
+    cfg["experiments"]["a"]["train_per_method"] = {"dapo": {"clip_ratio_high": 0.25}}
+    cfg["experiments"]["b"] = dict(cfg["experiments"]["a"], models=["m1"], seeds=[7], train_per_model={},
+                                   train_per_method={})
+    plan = Plan(cfg)
+    # defaults < experiment < per-model < preset (0.28) < experiment's per-method (0.25)
+    assert plan.runs[run_id("m2", "d", "dapo", 0)].train["clip_ratio_high"] == 0.25
+    assert plan.runs[run_id("m1", "d", "dapo", 7)].train["clip_ratio_high"] == 0.28  # experiment b: the preset's
+    assert plan.runs[run_id("m2", "d", "grpo", 0)].train["clip_ratio_high"] == 0.2
+    cfg["experiments"]["a"]["train_per_method"] = {"egpo": {}}
+    with pytest.raises(ConfigError, match="train_per_method.egpo: not one of this experiment's methods"):
+        Plan(cfg)
+
+
+def test_analysis_passes_follow_the_experiment_they_analyse():
+    cfg = small_config()
+    cfg["protocols"]["q"] = {"benchmarks": ["b1"]}
+    cfg["experiments"]["fig"] = dict(cfg["experiments"]["a"], methods=["grpo"], seeds=[0], protocol="q",
+                                     analysis_of="a")
+    assert list(Plan(cfg).experiments) == ["a", "fig"]  # active with a, by default
+    assert list(Plan({**cfg, "analysis_passes": False}).experiments) == ["a"]  # one line turns them off
+    assert list(Plan({**cfg, "active_experiments": ["fig"]}).experiments) == ["fig"]  # still usable alone
+    cfg["experiments"]["fig"]["analysis_of"] = "zzz"
+    with pytest.raises(ConfigError, match="experiments.fig.analysis_of: unknown experiment 'zzz'"):
+        Plan(cfg)
+
+
+def test_required_experiments_must_be_active():
+    cfg = small_config(active_experiments=["a", "b"])
+    cfg["experiments"]["b"] = dict(cfg["experiments"]["a"], seeds=[3], requires=["c"])
+    cfg["experiments"]["c"] = dict(cfg["experiments"]["a"], seeds=[4])
+    with pytest.raises(ConfigError, match="experiments.b.requires: experiment 'c' must be active with 'b'"):
+        Plan(cfg)
+    cfg["active_experiments"] = ["a", "b", "c"]
+    assert set(Plan(cfg).experiments) == {"a", "b", "c"}
+
+
+def test_eval_until_keeps_the_early_checkpoints_only():
+    cfg = small_config()
+    cfg["train"].update(total_steps=40, save_freq=5)
+    cfg["protocols"]["p"].update(eval_every=5, eval_until=20)  # ACE §5.4: the first 20 steps
+    plan = Plan(cfg)
+    assert plan.eval_steps(next(iter(plan.runs.values())), "p") == [5, 10, 15, 20]  # not the last step (40)
+    cfg["protocols"]["p"].pop("eval_every")
+    cfg["train"].update(save_freq=10)
+    assert Plan(cfg).eval_steps(next(iter(Plan(cfg).runs.values())), "p") == [10, 20]
+
+
+def test_heldout_benchmark_must_really_be_held_out():
+    cfg = small_config()
+    cfg["benchmarks"]["h"] = {"heldout_of": "d", "loader": "heldout",
+                              "source": {"path": "results/data/d/val.parquet"}}
+    cfg["protocols"]["p"]["benchmarks"].append("h")  # not in d's decontaminate_against: held out by construction
+    with pytest.raises(ConfigError, match="benchmarks.h.heldout_of: datasets.d.params.val_holdout must be true"):
+        Plan(cfg)
+    cfg["datasets"]["d"]["params"] = {"val_holdout": True}
+    assert "h" in Plan(cfg).benchmarks("p")
+    cfg["benchmarks"]["h"]["source"] = {"path": "results/data/other/val.parquet"}
+    with pytest.raises(ConfigError, match=r"the source must be \{path: results/data/d/val.parquet\}"):
+        Plan(cfg)
+
+
+def test_packed_checkpoints_form_parts_of_one_allocation():
+    cfg = small_config(eval={"steps": "all", "checkpoints_per_allocation": {"p": 2}})
+    plan = Plan(cfg)
+    rid = run_id("m1", "d", "grpo", 0)                        # evaluated at 4, 8, 10
+    assert [plan.eval_part("p", rid, s) for s in (4, 8, 10)] == [0, 0, 1]
+    assert plan.eval_group_name("p", rid, 4) == plan.eval_group_name("p", rid, 8) == f"eval_p_{rid}_part0"
+    assert plan.eval_group_name("p", rid, 10) == f"eval_p_{rid}_part1"
+    assert plan.eval_group_name("p", "base-m1", 0) == "eval_p_base-m1_step0"  # the base model is never packed
+    assert plan.eval_part_steps("p", rid, 0) == [4, 8] and plan.eval_part_steps("p", rid, 1) == [10]
+    # the marker waits for every cell of its checkpoints: metrics of both benchmarks, diagnostics at the last step
+    assert sorted(plan.eval_part_inputs("p", rid, 1)) == sorted(
+        [f"results/eval/p/{rid}/step_10/{b}/{f}" for b in ("b1", "b2") for f in ("metrics.json", "diagnostics.json")])
+    assert sorted(plan.eval_part_inputs("p", rid, 0)) == sorted(
+        f"results/eval/p/{rid}/step_{s}/{b}/metrics.json" for s in (4, 8) for b in ("b1", "b2"))
+    assert sorted(plan.eval_part_targets()) == sorted(
+        f"results/eval/p/{r}/part_{i}.done" for r in plan.runs for i in (0, 1))
+    # unpacked protocols keep one allocation per checkpoint and no markers
+    plain = Plan(small_config())
+    assert plain.eval_group_name("p", rid, 8) == f"eval_p_{rid}_step8" and plain.eval_part_targets() == []
+    with pytest.raises(ConfigError, match="checkpoints_per_allocation.p: must be an int >= 1"):
+        Plan(small_config(eval={"checkpoints_per_allocation": {"p": 0}})).eval_part("p", rid, 4)

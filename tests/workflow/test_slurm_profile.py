@@ -187,3 +187,85 @@ def test_profile_name_resolves_from_the_repo_root():
     assert f"mem_mb={defaults['mem_mb']}" in all_res.group(1).split(", "), all_res.group(1)
     new = status() - before
     assert not new, f"the dry run changed the repository: {sorted(new)}"
+
+
+PACK_SNAKEFILE = r'''
+# Three 1-GPU "generate" jobs of one run, grades after each, and a part marker connecting them into one
+# group job -- evaluate.smk's packing (eval.checkpoints_per_allocation), with the project's eval_share.
+import os
+import sys
+
+sys.path.insert(0, os.environ["RLVR_SRC"])
+from rlvr_repro import eval_alloc
+
+ALLOC = {"gpu": 1, "cpus_per_task": 2, "mem_mb": 1000}   # what resources.generate would be
+eval_alloc.declare(workflow, ALLOC)
+GEN = {"gpu": 1, "tasks_per_gpu": 0, "cpus_per_task": 1, "mem_mb": 800, "runtime": 2}
+GRADE = {"cpus_per_task": 1, "mem_mb": 400, "runtime": 1}
+K = 3
+
+localrules: all
+
+def part_of(wildcards):
+    return "evalpack_run_part0"
+
+rule all:
+    input: "out/part0.done", "out/big.txt"
+
+rule gen:
+    output: "out/g{step}.txt"
+    resources: **eval_alloc.resources(GEN, ALLOC)
+    group: part_of
+    shell: "echo $(date +%s.%N) $SLURM_JOB_ID $CUDA_VISIBLE_DEVICES > {output}; sleep 4; echo $(date +%s.%N) >> {output}"
+
+rule grade:
+    input: "out/g{step}.txt"
+    output: "out/c{step}.txt"
+    resources: **eval_alloc.resources(GRADE, ALLOC)
+    group: part_of
+    shell: "cp {input} {output}"
+
+rule part:
+    input: expand("out/c{step}.txt", step=range(K))
+    output: "out/part{n}.done"
+    resources: **eval_alloc.resources(GRADE, ALLOC)
+    group: part_of
+    shell: "cat {input} > {output}"
+
+rule big:   # a training-like job outside any group: keeps its 2 GPUs
+    output: "out/big.txt"
+    resources: gpu=2, tasks_per_gpu=0, cpus_per_task=1, mem_mb=900, runtime=2
+    shell: "echo $SLURM_JOB_ID $CUDA_VISIBLE_DEVICES > {output}"
+'''
+
+
+@pytest.mark.timeout(600)
+def test_packed_checkpoints_share_one_gpu(slurm_cluster, tmp_path):
+    """Several checkpoints' 1-GPU generate jobs in one group ask Slurm for ONE GPU and run in turn
+    (rlvr_repro.eval_alloc), while an ungrouped 2-GPU job keeps its 2 GPUs. Measured without eval_share
+    (notes in eval_alloc): the same group asks `gres:gpu:3`, which never starts on this 2-GPU node."""
+    wd = tmp_path / "wf"
+    wd.mkdir()
+    (wd / "Snakefile").write_text(PACK_SNAKEFILE)
+    cmd = ["timeout", "-k", "30", "420", sys.executable, "-m", "snakemake", "all", "-s", str(wd / "Snakefile"),
+           "-d", str(wd), "--profile", str(PROFILE), "--verbose", "--default-resources", "mem_mb=500", "runtime=10"]
+    proc = subprocess.run(cmd, cwd=wd, env=dict(os.environ, RLVR_SRC=str(REPO / "src")), capture_output=True,
+                          text=True, timeout=480)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-5000:]
+    sbatch = [line.split("--wrap", 1)[0] for line in out.splitlines() if line.startswith("sbatch call:")]
+    group = [c for c in sbatch if "evalpack_run_part0" in c]
+    big = [c for c in sbatch if "rule_big" in c]
+    assert len(group) == 1 and len(big) == 1 and len(sbatch) == 2, sbatch   # one allocation for the three
+    assert re.search(r"--gpus=(\w+:)?1\b", group[0]), group[0]
+    assert "-t 9 " in group[0] + " ", group[0]  # 3 x 2 min (generate in turn) + 2 layers of grades + marker
+    assert re.search(r"--gpus=(\w+:)?2\b", big[0]), big[0]
+    spans = []
+    for step in range(3):
+        start_line, end = (wd / f"out/g{step}.txt").read_text().split("\n")[:2]
+        start, job, gpus = start_line.split()
+        spans.append((float(start), float(end), job, gpus))
+    spans.sort()
+    assert len({s[2] for s in spans}) == 1 and {s[3] for s in spans} == {"0"}, spans  # one job, one GPU each time
+    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:])), spans               # one after another
+    assert len((wd / "out/big.txt").read_text().split()[1].split(",")) == 2

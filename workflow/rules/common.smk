@@ -2,6 +2,7 @@
 import re
 from pathlib import Path
 
+from rlvr_repro import eval_alloc
 from rlvr_repro.config import validate_config
 from rlvr_repro.data.sources import needs_download
 from rlvr_repro.integrations.verl import check as verl_check
@@ -44,20 +45,37 @@ SAVE_MARGIN_S = float(CLUSTER.get("save_margin_s", 300))
 
 
 def eval_group(protocol=None):
-    """Snakemake group of an evaluation job: every job of one checkpoint under one protocol shares one
-    Slurm allocation. The name carries the wildcards, so checkpoints never merge through the base
-    model's grades that trained cells' metrics read (Snakemake joins same-named jobs connected by an
-    edge into one group job). Packing several checkpoints into one allocation does not work with
-    groups: members of one layer run side by side and the group asks for the sum of their GPUs."""
-    return f"eval_{protocol or '{protocol}'}_{{subject}}_step{{step}}"
+    """Snakemake group of an evaluation job (one Slurm allocation): every job of one checkpoint under one
+    protocol, or of `eval.checkpoints_per_allocation` consecutive checkpoints of one run
+    (PLAN.eval_group_name; rule eval_part's marker connects them into one group job). Names carry the
+    subject and step, so checkpoints never merge through the base model's grades that trained cells'
+    metrics read (Snakemake joins same-named jobs connected by an edge into one group job)."""
+
+    def group(wildcards):
+        return PLAN.eval_group_name(protocol or wildcards.protocol, wildcards.subject, int(wildcards.step))
+
+    return group
 
 
-def eval_member_resources(kind, share):
+# Every evaluation job declares `eval_gpus` and `eval_share` (rlvr_repro.eval_alloc): within one group
+# job, jobs that together exceed one allocation run in turn, so a group of several checkpoints asks Slurm
+# for one generate job's GPU, CPUs and memory and the sum of their runtimes.
+eval_alloc.declare(workflow, res("generate"))
+
+
+def eval_runtime(kind, protocol):
+    """`resources.by_protocol.<protocol>.<kind>.runtime` over `resources.<kind>.runtime` (minutes)."""
+    over = (((config.get("resources") or {}).get("by_protocol") or {}).get(protocol) or {}).get(kind) or {}
+    return int(over.get("runtime", res(kind).get("runtime", 60)))
+
+
+def eval_member_resources(kind, share, protocol=None):
     """Resources of a job inside an evaluation group. A group job requests, per topological layer,
     the sum of its members' resources (the max over layers; runtime adds up over layers). So the jobs
     that run side by side (the grades of all benchmarks; metrics next to diagnostics) each get a
-    `1/share` part of the generate job's CPUs and memory, and the group asks Slurm for no more than
-    one generate job does. Outside a group (local runs) Snakemake ignores cpus_per_task / mem_mb."""
+    `1/share` part of the generate job's CPUs and memory, and their `eval_share` says how much of the
+    allocation they take. Outside a group (local runs) Snakemake ignores cpus_per_task / mem_mb.
+    `protocol` None: the rule has a {protocol} wildcard and its runtime is looked up per job."""
     r, gen = res(kind), res("generate")
     if kind != "generate":
         r.pop("gpu", None)
@@ -66,6 +84,8 @@ def eval_member_resources(kind, share):
     for key in ("cpus_per_task", "mem_mb"):
         if key in gen:
             r[key] = max(1, min(int(r.get(key, gen[key])), int(gen[key]) // n))
+    r = eval_alloc.resources(r, gen)
+    r["runtime"] = eval_runtime(kind, protocol) if protocol else (lambda wc: eval_runtime(kind, wc.protocol))
     return r
 
 
@@ -102,8 +122,8 @@ def _source_inputs(kind, name):
     for src, spec in _sources(kind, name).items():
         if needs_download(spec):
             out[f"snapshot_{src}"] = f"resources/raw/{kind}/{name}/{src}/source.json"
-        elif spec.get("path") and str(spec["path"]).startswith(f"{FIXTURE_DIR}/"):
-            out[f"local_{src}"] = spec["path"]
+        elif spec.get("path") and str(spec["path"]).startswith((f"{FIXTURE_DIR}/", "results/data/")):
+            out[f"local_{src}"] = spec["path"]  # a fixture, or a dataset's held-out split (heldout_of)
     return out
 
 

@@ -3,6 +3,8 @@
 #   grade           (CPU): math-verify in a hard-timeout worker pool, one job per cell
 #   metrics         (CPU): pass@k, avg@n, standard errors, bootstrap CIs, MATH Levels 4-5 subset, per cell
 #   diagnostics_{p} (GPU): every benchmark of a checkpoint re-scored under policy + reference, one load each
+#                   (protocols with `token_entropy`: also the evaluated model's token entropy, ACE eq. 16)
+#   eval_part       marker of packed checkpoints (eval.checkpoints_per_allocation): one allocation per part
 # On a cluster all of these jobs of one checkpoint and protocol form one Snakemake group, i.e. one
 # Slurm allocation (common.smk eval_group). Each file stays its own job inside the group: a failed
 # cell fails alone and its rerun redoes only it.
@@ -38,7 +40,7 @@ for _p in PLAN.protocols():
             resources=dict(res("generate"), gpu_memory_utilization=EVAL.get("gpu_memory_utilization")),
         threads: nthreads("generate", 2)
         resources:
-            **res("generate"),
+            **eval_member_resources("generate", 1, _p),
         group:
             eval_group(_p)
         log:
@@ -53,8 +55,9 @@ for _p in PLAN.protocols():
     rule:
         """EGPO §4.4 entropy proxy of correct vs incorrect responses (+ histogram), EGPO Table 3 AUCs
         for <think> models, and for trained checkpoints ACE §5.3's confidence shift of incorrect
-        responses against the base model. Every benchmark of the checkpoint in one job: policy and
-        reference are loaded once each and re-score all samples (on the group's GPU on clusters)."""
+        responses against the base model; with the protocol's `token_entropy`, the evaluated model's
+        per-token entropy of its own samples (ACE §5.4 eq. 16). Every benchmark of the checkpoint in one
+        job: each model is loaded once and re-scores all samples (on the group's GPU on clusters)."""
         name:
             f"diagnostics_{_p}"
         input:
@@ -67,9 +70,10 @@ for _p in PLAN.protocols():
             png=[f"results/eval/{_p}/{{subject}}/step_{{step}}/{b}/entropy.png" for b in _benches],
         params:
             benchmarks=_benches,
+            token_entropy=bool(config["protocols"][_p].get("token_entropy", False)),  # ACE eq. 16
         threads: nthreads("generate", 2)
         resources:
-            **eval_member_resources("generate", 2),  # next to the metrics jobs
+            **eval_member_resources("generate", 2, _p),  # next to the metrics jobs
         group:
             eval_group(_p)
         log:
@@ -136,7 +140,32 @@ rule metrics:
         "../../scripts/metrics.py"
 
 
+rule eval_part:
+    """Marker of one allocation of packed checkpoints (eval.checkpoints_per_allocation): it waits for the
+    metrics and diagnostics of the part's checkpoints and shares their group, which connects them into
+    one group job, i.e. one Slurm allocation in which their generate jobs take the GPU in turn."""
+    input:
+        lambda w: PLAN.eval_part_inputs(w.protocol, w.subject, int(w.part)),
+    output:
+        "results/eval/{protocol}/{subject}/part_{part}.done",
+    wildcard_constraints:
+        protocol=_alternation(PLAN.protocols()),
+        part=r"\d+",
+    resources:
+        **{k: v for k, v in eval_member_resources("grade", 2 * MAX_BENCHES).items() if k != "runtime"},
+        runtime=1,
+    group:
+        lambda w: PLAN.eval_group_name(
+            w.protocol, w.subject, PLAN.eval_part_steps(w.protocol, w.subject, int(w.part))[0]
+        )
+    log:
+        "logs/eval_part/{protocol}/{subject}/part_{part}.log",
+    run:
+        Path(output[0]).write_text("\n".join(input) + "\n")
+
+
 rule evaluate:
     input:
         PLAN.metrics_targets(),
         PLAN.diagnostics_targets(),
+        PLAN.eval_part_targets(),

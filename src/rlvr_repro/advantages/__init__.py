@@ -1,11 +1,12 @@
 """Every advantage estimator of the pipeline, one entry point for the local trainer and verl.
 
     compute_advantages(name, *, rewards, index, response_mask, old_log_probs=None, ref_log_probs=None,
-                       **params) -> torch.Tensor [N, T] float32
+                       token_entropy=None, **params) -> torch.Tensor [N, T] float32
 
 * ``rewards`` [N] outcome rewards (0/1); ``index`` N hashable prompt ids (verl ``uid``), groups need not
   be contiguous; ``response_mask`` [N, T]; ``old_log_probs`` / ``ref_log_probs`` [N, T] per-token log-probs
-  of the sampled tokens under the rollout and the reference policy (``REQUIRES`` says who needs which).
+  of the sampled tokens under the rollout and the reference policy; ``token_entropy`` [N, T] the rollout
+  policy's Shannon entropy at each response position (``REQUIRES`` says who needs which).
 * returns one scalar per response broadcast over its response tokens, 0 where the mask is 0. Never NaN/inf.
 * ``params`` are the estimator's keyword arguments (see ``PARAMS`` / ``validate_params``); they are also
   the keys of ``methods.<preset>.params`` in config/methods.yaml and of ``+algorithm.rlvr.*`` in verl.
@@ -27,11 +28,11 @@ discover()
 
 
 def compute_advantages(name: str, *, rewards, index, response_mask, old_log_probs=None, ref_log_probs=None,
-                       **params) -> torch.Tensor:
+                       token_entropy=None, **params) -> torch.Tensor:
     """Advantages [N, T] (float32) of estimator ``name``: one scalar per response, 0 outside the mask."""
     resolved = validate_params(name, params)
     batch = Rollouts.build(rewards=rewards, index=index, response_mask=response_mask,
-                           old_log_probs=old_log_probs, ref_log_probs=ref_log_probs)
+                           old_log_probs=old_log_probs, ref_log_probs=ref_log_probs, token_entropy=token_entropy)
     batch.require(name, *REQUIRES[name])
     with torch.no_grad():
         scalars = ESTIMATORS[name](batch, **resolved)

@@ -41,7 +41,7 @@ def _first_bad_row(bad: torch.Tensor) -> str:
 
 @dataclass(frozen=True)
 class Rollouts:
-    """Rewards [N], groups, response mask [N, T] and optional per-token log-probs [N, T] of one batch."""
+    """Rewards [N], groups, response mask [N, T] and optional per-token log-probs / entropy [N, T] of one batch."""
 
     rewards: torch.Tensor  # float64 [N]
     groups: Groups
@@ -49,9 +49,11 @@ class Rollouts:
     lengths: torch.Tensor  # float64 [N], response tokens per row
     old_log_probs: torch.Tensor | None = None  # [N, T], log pi_old of the sampled tokens
     ref_log_probs: torch.Tensor | None = None  # [N, T], log pi_ref of the sampled tokens
+    token_entropy: torch.Tensor | None = None  # [N, T], Shannon entropy of pi_old's next-token distribution
 
     @classmethod
-    def build(cls, *, rewards, index, response_mask, old_log_probs=None, ref_log_probs=None) -> Rollouts:
+    def build(cls, *, rewards, index, response_mask, old_log_probs=None, ref_log_probs=None,
+              token_entropy=None) -> Rollouts:
         r = _as_tensor("rewards", rewards, torch.float64)
         if r.dim() == 2 and r.shape[1] == 1:
             r = r[:, 0]
@@ -73,7 +75,8 @@ class Rollouts:
             raise ValueError(f"response_mask must be 0/1, found another value at {_first_bad_row((mask != 0) & (mask != 1))}")
         groups = Groups.from_index(index, n)
         lps = {}
-        for name, value in (("old_log_probs", old_log_probs), ("ref_log_probs", ref_log_probs)):
+        for name, value in (("old_log_probs", old_log_probs), ("ref_log_probs", ref_log_probs),
+                            ("token_entropy", token_entropy)):
             if value is None:
                 lps[name] = None
                 continue
@@ -117,6 +120,9 @@ class Rollouts:
             "old_log_probs": "the rollout policy's per-token log-probs of the sampled tokens (verl: data.batch['old_log_probs'])",
             "ref_log_probs": "the reference policy's per-token log-probs (verl: data.batch['ref_log_prob'], created only "
             "when a reference policy exists: set train key need_ref: true, i.e. actor.use_kl_loss=True kl_loss_coef=0)",
+            "token_entropy": "the rollout policy's per-token Shannon entropy -sum_v pi(v) log pi(v) at each response "
+            "position (verl: the `entropys` of the old-log-prob forward, kept by the rlvr plug-in; local trainer: "
+            "computed with the old log-probs)",
         }
         for f in fields:
             if getattr(self, f) is None:
@@ -132,6 +138,13 @@ class Rollouts:
     def nll_entropy_proxy(self) -> torch.Tensor:
         """EGPO eq. 5 entropy proxy: H_i = -(1/|o_i|) Σ_t log pi_old(o_t | q, o_<t) (float64 [N], >= 0)."""
         return -self.mean_old_log_prob
+
+    @cached_property
+    def mean_token_entropy(self) -> torch.Tensor:
+        """(1/|o_i|) Σ_t H_t, H_t = -Σ_v pi_old(v | q, o_<t) log pi_old(v | q, o_<t): the response's mean
+        Shannon token entropy (EDGE-GRPO's P_i; float64 [N], 0 for a zero-length response)."""
+        self.require("(mean token entropy)", "token_entropy")
+        return self._masked_row_mean("token_entropy", self.token_entropy)
 
     @cached_property
     def confidence_shift(self) -> torch.Tensor:

@@ -16,7 +16,7 @@ from .batch import Rollouts
 
 torch = lazy_module("torch")
 
-# Shared with EDGE-GRPO, which divides by the same entropy proxy.
+# Shared with EDGE-GRPO, whose weight is the same kind of inverse-entropy ratio (of the Shannon entropy).
 ENTROPY_EPS = Param("float", "stabiliser of the inverse-entropy ratio (EGPO eq. 7's epsilon)", minimum=0.0)
 
 
@@ -50,19 +50,21 @@ def asymmetric_clamp(w: torch.Tensor, correct: torch.Tensor, clamp: str, w_min: 
 
 # w_min <= 1 <= w_max (the bounds below) also keeps w_min <= w_max.
 @register("egpo", paper="egpo", requires=("old_log_probs",), params={
-    "w_min": Param("float", "lower clamp bound of the entropy weight (not in the paper's text: our choice)",
-                   minimum=0.0, maximum=1.0),
-    "w_max": Param("float", "upper clamp bound of the entropy weight (not in the paper's text: our choice)", minimum=1.0),
+    "w_min": Param("float", "lower clamp bound of the entropy weight (lost from the paper's text; EGPO's authors' "
+                   "configs: lambda_min 0.8)", minimum=0.0, maximum=1.0),
+    "w_max": Param("float", "upper clamp bound of the entropy weight (lost from the paper's text; EGPO's authors' "
+                   "configs: lambda_max 2.0)", minimum=1.0),
     "clamp": Param("choice", "asymmetric (EGPO) | symmetric (C1) | neg_only (C2) | pos_only (C3)",
                    choices=("asymmetric", "symmetric", "neg_only", "pos_only")),
     "renorm": Param("choice", "none (EGPO) | after_clamp (C5) | before_clamp (C6)",
                     choices=("none", "after_clamp", "before_clamp")),
-    "nsr": Param("bool", "constant -1 base advantage on all-incorrect groups (EGPO eq. 13)"),
+    "nsr": Param("bool", "constant -1 base advantage on all-incorrect groups (EGPO eq. 13, §3.2); false = GRPO's 0 "
+                 "there, as in EGPO's authors' code (ablation preset egpo_no_nsr)"),
     "nsr_uniform": Param("bool", "weight 1 on all-incorrect groups instead of the entropy weight (C4)"),
     "eps": EPS,
     "entropy_eps": ENTROPY_EPS,
 })
-def egpo(batch: Rollouts, *, w_min: float = 0.5, w_max: float = 2.0, clamp: str = "asymmetric", renorm: str = "none",
+def egpo(batch: Rollouts, *, w_min: float = 0.8, w_max: float = 2.0, clamp: str = "asymmetric", renorm: str = "none",
          nsr: bool = True, nsr_uniform: bool = False, eps: float = GRPO_EPS, entropy_eps: float = 1e-6) -> torch.Tensor:
     """EGPO advantage (§3.1-3.2):
 
@@ -74,8 +76,11 @@ def egpo(batch: Rollouts, *, w_min: float = 0.5, w_max: float = 2.0, clamp: str 
         Â_i  = w~_i · A_i
 
     ``nsr_uniform=True`` (C4) uses w~ = 1 on all-incorrect groups (uniform NSR). ``nsr=False`` leaves
-    all-incorrect groups at GRPO's 0. w_min/w_max are not given in the paper's text: 0.5/2.0 is our
-    choice (also the public EGPO code's example); both are parameters.
+    all-incorrect groups at GRPO's 0: what EGPO's authors' code does (GitHub Zzzzyear/test_verl@4656be8,
+    ``compute_egpo_advantage`` scales the GRPO advantage, which is 0 there), while the paper's eq. 13 and
+    §3.2 state NSR; the default keeps the paper's NSR. w_min/w_max were lost from the paper's text:
+    0.8/2.0 are the authors' (``lambda_min``/``lambda_max`` of every paper-era config,
+    ``src/config/egpo_train_config_exp11..19_*.yaml``).
     """
     batch.require("egpo", "old_log_probs")
     groups, correct = batch.groups, batch.correct

@@ -8,7 +8,7 @@ A parameter's default is the function's keyword default, so it is written once. 
 pipeline knows about estimators is derived from these declarations:
 
 * ``ESTIMATORS`` (name -> function), ``PARAMS`` (name -> {param: Param}), ``REQUIRES`` (name -> the
-  optional log-prob tensors it reads). Every "does this method need the reference policy / the old
+  optional per-token tensors it reads). Every "does this method need the reference policy / the old
   log-probs" question (the verl override builder, the verl plug-in, the local trainer, the cost
   estimate) reads ``REQUIRES``;
 * the JSON schema of the ``methods:`` config section (:func:`methods_schema`), which the workflow
@@ -32,7 +32,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 # The optional per-token inputs of compute_advantages an estimator may require.
-LOG_PROB_INPUTS = ("old_log_probs", "ref_log_probs")
+TOKEN_INPUTS = ("old_log_probs", "ref_log_probs", "token_entropy")
 KINDS = ("float", "bool", "choice")
 
 
@@ -78,7 +78,7 @@ def register(name: str, *, paper: str, params: Mapping[str, Param] | None = None
     """Declare ``fn(batch: Rollouts, **params) -> per-response scalars [N]`` as estimator ``name``.
 
     ``params`` must describe exactly the function's keyword-only arguments, each with a default;
-    ``requires`` names the optional log-prob inputs it reads (``LOG_PROB_INPUTS``)."""
+    ``requires`` names the optional per-token inputs it reads (``TOKEN_INPUTS``)."""
     params = dict(params or {})
 
     def declare(fn: Callable) -> Callable:
@@ -89,9 +89,9 @@ def register(name: str, *, paper: str, params: Mapping[str, Param] | None = None
         no_default = sorted(k for k, p in keywords.items() if p.default is p.empty)
         if no_default:
             raise TypeError(f"{where}: parameters {no_default} need a default")
-        bad = [p for p in params.values() if p.kind not in KINDS] + [r for r in requires if r not in LOG_PROB_INPUTS]
+        bad = [p for p in params.values() if p.kind not in KINDS] + [r for r in requires if r not in TOKEN_INPUTS]
         if bad:
-            raise TypeError(f"{where}: {bad[0]!r} is not one of {KINDS} / {LOG_PROB_INPUTS}")
+            raise TypeError(f"{where}: {bad[0]!r} is not one of {KINDS} / {TOKEN_INPUTS}")
         old = REGISTRY.get(name)
         if old is not None and (old.fn.__module__, old.fn.__qualname__) != (fn.__module__, fn.__qualname__):
             raise ValueError(f"{where}: the name is already taken by {old.fn.__module__}.{old.fn.__qualname__}")

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from rlvr_repro.config import load_config, validate_config
+from rlvr_repro.plan import analysis_experiment_names
 
 from .estimate import Assumptions
 from .submissions import REPO, dry_run
@@ -52,6 +53,15 @@ def render(result: dict, *, assumptions: Assumptions, submissions_note: str | No
                    "their sizes are read from results/benchmarks/ (`snakemake data`).")
     if submissions_note:
         out.append(submissions_note)
+    extra = result.get("analysis_passes")
+    if extra:
+        sub = extra.get("submissions")
+        out.append(f"analysis passes ({', '.join(extra['experiments'])}; `analysis_passes: true`): "
+                   f"+{extra['checkpoints']} checkpoints saved, +{extra['cells']} evaluation cells, "
+                   + (f"+{_fmt_h(extra['eval_gpu_hours_to_go'])}" if not result["total"]["benchmarks_not_built"]
+                      else "+?") + " eval GPU-h to go"
+                   + (f", +{sub} Slurm submissions" if sub is not None else "")
+                   + "; `analysis_passes: false` (a --configfile line) removes them.")
     by_rule = (result["total"].get("submissions") or {}).get("by_rule")
     if by_rule:
         out += ["", "Slurm submissions by rule (all experiments): "
@@ -91,19 +101,32 @@ def main(argv: list[str] | None = None) -> int:
     plan = validate_config(config)
     workdir = Path(args.directory)
     result = summarize(plan, workdir, a)
+    analysis = analysis_experiment_names(config)
+    if analysis:  # what the figures' analysis passes add: the same config without them
+        without = summarize(validate_config({**config, "analysis_passes": False}), workdir, a)["total"]
+        result["analysis_passes"] = {
+            "experiments": analysis, "submissions": None,
+            **{k: result["total"][k] - without[k] for k in ("checkpoints", "cells", "eval_gpu_hours_to_go")}}
     note = None
     if not args.no_dry_run:
         profile = None if args.profile == "none" else args.profile
         names = list(plan.experiments)
         kwargs = {"workdir": workdir, "configfiles": args.configfile, "profile": profile}
         with ThreadPoolExecutor(max_workers=max(1, min(4, (os.cpu_count() or 2) // 2))) as pool:
-            per = {e: pool.submit(dry_run, experiments=[e], **kwargs) for e in names}
-            total = per[names[0]] if len(names) == 1 else pool.submit(dry_run, experiments=names, **kwargs)
+            # one experiment's share: without the analysis passes its own runs would pull in
+            per = {e: pool.submit(dry_run, experiments=[e], analysis_passes=False, **kwargs) for e in names}
+            total = per[names[0]] if len(names) == 1 else pool.submit(dry_run, experiments=names,
+                                                                      analysis_passes=False, **kwargs)
+            base = pool.submit(dry_run, experiments=[n for n in names if n not in analysis],
+                               analysis_passes=False, **kwargs) if analysis else None
             for e, fut in [*per.items(), ("TOTAL", total)]:
                 s = fut.result()
                 row = result["total"] if e == "TOTAL" else result["experiments"][e]
                 row["submissions"] = {"jobs": s.n_jobs, "submissions": s.n_submissions, "local": s.n_local,
                                       "by_rule": dict(s.submitted) | dict(s.groups)}
+            if base is not None:
+                result["analysis_passes"]["submissions"] = (result["total"]["submissions"]["submissions"]
+                                                            - base.result().n_submissions)
         note = (f"jobs / Slurm subm. / local: Snakemake's own dry run (`snakemake -n all"
                 f"{' --profile ' + os.path.relpath(profile) if profile else ''} --config active_experiments=[<experiment>]`), "
                 "i.e. what is still to do given results/ on disk; one submission per group job, localrules run on "

@@ -107,18 +107,24 @@ def parse_dry_run(text: str, local: set[str]) -> Submissions:
 
 
 def dry_run(*, workdir: Path, configfiles: list[Path] = (), profile: str | None = None,
-            experiments: list[str] | None = None, targets: tuple[str, ...] = ("all",),
-            timeout: float = 1800) -> Submissions:
+            experiments: list[str] | None = None, analysis_passes: bool | None = None,
+            targets: tuple[str, ...] = ("all",), timeout: float = 1800) -> Submissions:
     """Run ``snakemake -n`` on this repository's workflow (in ``workdir``) and count its jobs.
-    ``experiments`` replaces ``active_experiments`` (``--config``), for one experiment's share."""
+    ``experiments`` replaces ``active_experiments`` (``--config``), for one experiment's share;
+    ``analysis_passes`` (not None) overrides the config's switch of the figures' analysis passes."""
     cmd = [sys.executable, "-m", "snakemake", *targets, "--dry-run", "--snakefile", str(REPO / "Snakefile"),
            "--directory", str(Path(workdir).resolve())]
     if profile:
         cmd += ["--profile", profile]
     if configfiles:
         cmd += ["--configfile", *[str(Path(c).resolve()) for c in configfiles]]
+    overrides = []
     if experiments is not None:
-        cmd += ["--config", f"active_experiments=[{','.join(experiments)}]"]
+        overrides.append(f"active_experiments=[{','.join(experiments)}]")
+    if analysis_passes is not None:
+        overrides.append(f"analysis_passes={bool(analysis_passes)}")  # Snakemake parses True/False only
+    if overrides:
+        cmd += ["--config", *overrides]
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=timeout)
     text = proc.stdout + "\n" + proc.stderr
     if proc.returncode != 0:

@@ -17,6 +17,9 @@ files, and fixes each source's known defects (docs/data-sources.md):
   minerva   answer inside \\boxed{} in the solution (units included)
   gsm8k     "#### n" with thousands commas -> "n"
   mmlu_stem integer answer -> letter; ``choices``; subject from ``type`` or ``subject``
+  heldout   a training set's held-out split in our verl schema (``results/data/<d>/val.parquet``):
+            ``extra_info.problem`` / ``.answer`` / ``.source_id`` (ACE §5.4's "held-out subset of
+            DAPO-Math-17K prompts"; the benchmark spec names the dataset with ``heldout_of``)
 
 A row without a usable gold answer is an error naming the benchmark, row and field: a benchmark
 silently shrinking would change every number in the tables.
@@ -210,6 +213,14 @@ def load_mmlu_stem(r: _Row) -> dict:
                  choices=list(choices), subject=subject)
 
 
+def load_heldout(r: _Row) -> dict:
+    extra = r.get("extra_info", dict)
+    sub = _Row(extra, r.index, r.benchmark, r.counters)
+    row = _base(sub, problem=sub.get("problem", str), answer=sub.get("answer", str))
+    row["id"] = str(extra.get("source_id") or row["id"])
+    return row
+
+
 @dataclass(frozen=True)
 class Loader:
     """One answer format: the row normalizer and the grading mode of its answers."""
@@ -228,6 +239,7 @@ LOADERS: dict[str, Loader] = {
     "minerva": Loader(load_minerva, "minerva"),
     "gsm8k": Loader(load_gsm8k, "numeric"),
     "mmlu_stem": Loader(load_mmlu_stem, "choice"),
+    "heldout": Loader(load_heldout, "math"),  # graded as the training reward reads them (reward.SOURCE_MODES)
 }
 
 

@@ -32,7 +32,7 @@ from rlvr_repro.io import sha256_file, write_json, write_jsonl
 
 BUILDERS = {"math_train": math_train.build, "dapo": dapo.build, "openr1_stable": openr1.build, "mix": mixes.build}
 DATASET_KEYS = {"builder", "sources", "params", "seed", "description", "decontaminate_against"}
-BENCHMARK_KEYS = {"source", "loader", "select", "description"}
+BENCHMARK_KEYS = {"source", "loader", "select", "description", "heldout_of"}
 
 __all__ = ["build_dataset", "build_benchmark", "render_family", "write_local_fixtures", "download_source",
            "load_references", "BUILDERS"]

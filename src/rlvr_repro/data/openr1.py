@@ -14,14 +14,17 @@ Candidate filters, in order; a row is counted under the first one it fails:
   boxed_mismatch                   "Boxed-match filter: solution or any generation last \\boxed{}
                                    matches answer" (answers.answers_match)
   problem_too_long                 problem > ``max_problem_tokens`` (tokenizer-based)
-  response_too_long                R1 traces > ``max_response_tokens``: with rule ``shortest`` the
-                                   shortest trace must fit, with ``all`` every trace
+  response_too_long                the response > ``max_response_tokens``: with rule ``solution_first``
+                                   the reference solution if its last \boxed{} matches the answer, else the
+                                   first R1 trace whose does (EGPO's authors' prep script); with ``shortest``
+                                   the shortest R1 trace must fit, with ``all`` every trace
 
 Outcome buckets come from the per-generation correctness lists (``correctness`` = math_verify,
 llama or either): all correct -> entirely_correct, none -> entirely_incorrect, else mixed.
 
 The paper's table lost the values of "Min generations" and of the prompt/response length limits
-in our copy of the text; the defaults below are our choice and say so.
+in our copy of the text; config/datasets.yaml sets EGPO's authors' values (their prep script), the
+defaults below are our choice and say so.
 """
 
 from __future__ import annotations
@@ -116,14 +119,16 @@ class _Candidates:
             return self._drop("no_generations")
         if len(gens) < p["min_generations"]:
             return self._drop("too_few_generations")
-        if p["boxed_match"] and not any(
-                (box := last_boxed(text)) is not None and answers_match(box, answer)
-                for text in [solution, *gens]):
+        matching = [text for text in [solution, *gens]
+                    if (box := last_boxed(text)) is not None and answers_match(box, answer)]
+        if p["boxed_match"] and not matching:
             return self._drop("boxed_mismatch")
         uid = row.get("uuid") or idx
         extra = {"subset": self.subset, "bucket": _bucket(flags), "origin": row.get("source"),
                  "subject": row.get("problem_type"), "n_generations": len(gens), "n_correct": sum(flags)}
         example = Example(problem.strip(), answer, f"{self.subset}/{uid}", DATA_SOURCE, extra)
+        if p["response_length_rule"] == "solution_first":  # the one response the length filter measures
+            gens = matching[:1] if matching else ([solution] if solution.strip() else gens[:1])
         self._pending.append((example, extra["bucket"], gens))
         if len(self._pending) >= _BLOCK:
             self.flush()
@@ -142,10 +147,12 @@ class _Candidates:
         self._pending = []
 
     def _responses_fit(self, gens: list[str], limit: int, rule: str) -> bool:
+        """``shortest``: any text fits; ``all`` and ``solution_first`` (one text, picked in ``add``): every
+        text fits. A text of fewer UTF-8 bytes than ``limit`` has fewer tokens: no tokenizer needed."""
         cheap = [len(g.encode("utf-8")) < limit for g in gens]
         if rule == "shortest" and any(cheap):
             return True
-        if rule == "all" and all(cheap):
+        if rule != "shortest" and all(cheap):
             return True
         lengths = self.counter.count([g for g, ok in zip(gens, cheap) if not ok])
         if rule == "shortest":
@@ -247,8 +254,8 @@ def _check(params: dict, sources: list[str], dataset: str) -> None:
                                      f"got {ratios}", field=f"params.{key}")
     if params["correctness"] not in CORRECTNESS:
         raise DataError(dataset, f"correctness must be one of {sorted(CORRECTNESS)}", field="params.correctness")
-    if params["response_length_rule"] not in ("shortest", "all"):
-        raise DataError(dataset, "response_length_rule must be 'shortest' or 'all'",
+    if params["response_length_rule"] not in ("solution_first", "shortest", "all"):
+        raise DataError(dataset, "response_length_rule must be 'solution_first', 'shortest' or 'all'",
                         field="params.response_length_rule")
     if params["final_prompt_family"] not in FAMILIES:
         raise DataError(dataset, f"final_prompt_family must be one of {FAMILIES}", field="params.final_prompt_family")

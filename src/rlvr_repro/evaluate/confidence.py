@@ -10,6 +10,9 @@
   ACE's advantage uses, §4), its overconfident error fraction ``OEF = P(c > 0 | incorrect)`` and
   mean overconfidence magnitude ``E[c | c > 0, incorrect]``. The reference model's log-probs of the
   samples come from :func:`rlvr_repro.evaluate.rescoring.score_logprobs` (teacher forcing).
+* :func:`token_entropy` — ACE §5.4 (Fig. 4, eq. 16): the evaluated policy's average per-token entropy
+  ``-(1/sum|y|) sum_y sum_t sum_v pi(v | x, y_<t) log pi(v | x, y_<t)`` over its own samples, from the
+  per-sample sums of :func:`rlvr_repro.evaluate.rescoring.score_token_entropy` (teacher forcing).
 
 Plain statistics over generations and grades (numpy): the report imports them while the workflow
 plans, so the model scoring that needs torch lives in ``rescoring.py``.
@@ -67,11 +70,13 @@ SAMPLE_FIELDS = ("mean_nll", "nll_think", "nll_answer", "n_tokens", "n_answer_to
 
 def sample_table(gen_rows: Sequence[dict], grade_rows: Sequence[dict]) -> dict:
     """Per-sample columns for the report's figures (EGPO Fig. 3, Fig. 5 ROC, App. A.4 KDEs and
-    length-vs-entropy): ``correct`` and each of ``SAMPLE_FIELDS`` (None where a sample has none),
-    one entry per sample in row order. Numbers only, so a cell of 8 x 1,000 samples stays small."""
-    out: dict[str, list] = {"correct": [], **{k: [] for k in SAMPLE_FIELDS}}
+    length-vs-entropy): ``problem`` (the generations row's id, so a table can sample problems as EGPO
+    Table 3 does), ``correct`` and each of ``SAMPLE_FIELDS`` (None where a sample has none), one entry
+    per sample in row order."""
+    out: dict[str, list] = {"problem": [], "correct": [], **{k: [] for k in SAMPLE_FIELDS}}
     for row, grades in _paired(gen_rows, grade_rows):
         for sample, ok in zip(row["samples"], grades):
+            out["problem"].append(str(row["id"]))
             out["correct"].append(bool(ok))
             for key in SAMPLE_FIELDS:
                 out[key].append(sample.get(key))
@@ -132,6 +137,24 @@ def think_answer_auc(gen_rows: Sequence[dict], grade_rows: Sequence[dict]) -> di
             wrong.append(not ok)
     return {"auc_think": roc_auc(think, wrong), "auc_answer": roc_auc(answer, wrong),
             "n": len(wrong), "n_incorrect": int(sum(wrong)), "n_missing": missing}
+
+
+def token_entropy(scored: Sequence[Sequence[tuple[float, int]]]) -> dict:
+    """ACE eq. 16: H = -(1/|y|avg) sum over samples and tokens of sum_v pi log pi, i.e. the token-weighted mean
+    entropy ``mean = sum H_t / sum |y|`` (nats per token), plus ``sample_mean`` (the mean of the per-sample
+    means) for reference. ``scored``: per row, per sample (sum of H_t over its tokens, its number of tokens).
+    Samples without tokens are counted in ``n_missing``."""
+    total, tokens, per_sample, missing = 0.0, 0, [], 0
+    for row in scored:
+        for h_sum, n in row:
+            if n == 0:
+                missing += 1
+                continue
+            total += h_sum
+            tokens += n
+            per_sample.append(h_sum / n)
+    return {"mean": total / tokens if tokens else None, "sample_mean": _mean(per_sample),
+            "n_tokens": tokens, "n_samples": len(per_sample), "n_missing": missing}
 
 
 def confidence_shift(gen_rows: Sequence[dict], grade_rows: Sequence[dict],

@@ -13,6 +13,8 @@ A protocol (``config/protocols.yaml``, top-level ``protocols:``) is a mapping::
     grader: math_verify | evalscope | strict_answer   how responses are graded
                                    (rlvr_repro.evaluate.grading.GRADERS; default math_verify, the strict default)
     eval_every: int | null         evaluate every N training steps (rlvr_repro.plan checks the checkpoints)
+    eval_until: int | null         evaluate only checkpoints up to this step (ACE §5.4: the first 20 steps)
+    token_entropy: bool            diagnostics also measure the evaluated policy's token entropy (ACE eq. 16)
     curve_ema: float in [0, 1) | null   report side: EMA factor of accuracy-vs-step curves
     diagnostics: all | last | none | null   which cells get diagnostics.json (null = config eval.diagnostics)
     seed: int                      base seed; each problem's seed is derived from it
@@ -34,7 +36,8 @@ from rlvr_repro.prompts import FAMILIES, TEMPLATES
 
 SAMPLING_KEYS = ("temperature", "top_p", "top_k", "n", "k_list", "trials", "max_tokens")
 TOP_KEYS = SAMPLING_KEYS + ("seed", "benchmarks", "overrides", "paper", "description", "max_tokens_by_model",
-                            "prompt_template", "grader", "eval_every", "curve_ema", "diagnostics")
+                            "prompt_template", "grader", "eval_every", "eval_until", "curve_ema", "diagnostics",
+                            "token_entropy")
 NAME_RE = re.compile(r"^[a-z0-9_]+$")
 
 
@@ -124,6 +127,11 @@ def validate_protocol(name: str, spec: dict) -> dict:
     every = spec.get("eval_every")
     if every is not None and not (_is_int(every) and every >= 1):
         raise ProtocolError(f"{where}.eval_every: must be null or an int >= 1, got {every!r}")
+    until = spec.get("eval_until")
+    if until is not None and (isinstance(until, bool) or not isinstance(until, int) or until < 1):
+        raise ProtocolError(f"{where}.eval_until: must be null or an int >= 1, got {until!r}")
+    if not isinstance(spec.get("token_entropy", False), bool):
+        raise ProtocolError(f"{where}.token_entropy: must be true or false, got {spec['token_entropy']!r}")
     ema = spec.get("curve_ema")
     if ema is not None and not (_is_num(ema) and 0 <= ema < 1):
         raise ProtocolError(f"{where}.curve_ema: must be null or a number in [0, 1), got {ema!r}")
@@ -143,8 +151,8 @@ def validate_protocol(name: str, spec: dict) -> dict:
         _check_sampling(f"{where}.overrides.{bench}", ov)
     out = {"name": name, "top_p": 1.0, "top_k": -1, "k_list": None, "trials": None, "seed": 0,
            "overrides": {}, "max_tokens_by_model": {}, "prompt_template": "default", "grader": DEFAULT_GRADER,
-           "eval_every": None,
-           "curve_ema": None, "diagnostics": None, **spec}
+           "eval_every": None, "eval_until": None, "curve_ema": None, "diagnostics": None, "token_entropy": False,
+           **spec}
     for bench in benches:  # every (benchmark, family) must resolve to coherent settings
         for family in FAMILIES:
             resolve(out, bench, family)

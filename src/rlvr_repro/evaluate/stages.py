@@ -18,12 +18,13 @@ from typing import Sequence
 
 from rlvr_repro.evaluate.confidence import _paired  # noqa: I001 - one pairing rule for both modules
 from rlvr_repro.evaluate.confidence import (
-    confidence_shift, entropy_by_correctness, plot_entropy_distributions, sample_table, think_answer_auc)
+    confidence_shift, entropy_by_correctness, plot_entropy_distributions, sample_table, think_answer_auc,
+    token_entropy)
 from rlvr_repro.evaluate.generate import generate_benchmarks
 from rlvr_repro.evaluate.grading import DEFAULT_GRADER, DEFAULT_TIMEOUT_S, grade_generations
 from rlvr_repro.evaluate.metrics import summarize
 from rlvr_repro.evaluate.protocols import resolve, validate_protocol
-from rlvr_repro.evaluate.rescoring import score_logprobs
+from rlvr_repro.evaluate.rescoring import score_logprobs, score_token_entropy
 from rlvr_repro.io import read_jsonl, write_json
 
 
@@ -90,14 +91,20 @@ def run_diagnostics(generations: str | Path, grades: str | Path, out: str | Path
 
 
 def run_checkpoint_diagnostics(cells: Sequence[tuple], *, reference_model: str | Path | None = None,
-                               policy_model: str | Path | None = None) -> list[dict]:
+                               policy_model: str | Path | None = None,
+                               entropy_model: str | Path | None = None) -> list[dict]:
     """Diagnostics of every benchmark cell of one checkpoint with one load of each model.
 
     ``cells``: ``(generations, grades, out_json, out_png | None, title)`` per benchmark. The samples of
     all cells are re-scored together (reference, then policy), so a checkpoint costs two model loads
     whatever its number of benchmarks; on a cluster this runs in the checkpoint's GPU allocation
-    (workflow/rules/evaluate.smk)."""
+    (workflow/rules/evaluate.smk). ``entropy_model`` (the evaluated model itself: a protocol with
+    ``token_entropy: true``) sets each document's ``token_entropy`` (ACE eq. 16 over the cell's samples)."""
     loaded = [(read_jsonl(gen), read_jsonl(gr)) for gen, gr, *_ in cells]
+    entropies = None
+    if entropy_model is not None:
+        entropies = score_token_entropy(resolve_model_dir(entropy_model),
+                                        [row for gen_rows, _ in loaded for row in gen_rows])
     ref_all = pol_all = None
     if reference_model is not None:  # ACE's shift reads the incorrect samples only: score just those
         pairs = [pair for gen_rows, grade_rows in loaded for pair in _paired(gen_rows, grade_rows)]
@@ -113,8 +120,11 @@ def run_checkpoint_diagnostics(cells: Sequence[tuple], *, reference_model: str |
             | {"n_correct": len(entropy["correct"]), "n_incorrect": len(entropy["incorrect"])},
             "think_answer_auc": think_answer_auc(gen_rows, grade_rows),
             "confidence_shift": None,
+            "token_entropy": None,
             "samples": sample_table(gen_rows, grade_rows),
         }
+        if entropies is not None:
+            doc["token_entropy"] = token_entropy(entropies[offset:offset + len(gen_rows)])
         if ref_all is not None:
             span = slice(offset, offset + len(gen_rows))
             shift = confidence_shift(gen_rows, grade_rows, ref_all[span],

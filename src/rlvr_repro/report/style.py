@@ -51,6 +51,7 @@ METHOD_COLORS: dict[str, str] = {
     "egpo_c4": "#ad494a",
     "egpo_c5": "#d6616b",
     "egpo_c6": "#f7b6d2",
+    "egpo_no_nsr": "#a1d99b",  # opt-in: EGPO without NSR (the authors' code)
     # AsymGRPO §3 analysis: channel isolation, flip test
     "asym_reinforce": "#525252",
     "asym_reinforce_entreg": "#9edae5",

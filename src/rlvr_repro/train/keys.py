@@ -11,7 +11,8 @@ A run's ``train`` block is flat, and both backends read the same names. Each row
             ``copied``: the value goes to verl as is, otherwise ``overrides.build_overrides`` derives it
   local     the local trainer reads it (the verl-only keys are accepted and ignored there)
   layer     which config level may set it: "global" (the top-level ``train`` only) or "any" (also an
-            experiment's ``train``, ``train_per_model`` and a method preset's ``train``)
+            experiment's ``train``, ``train_per_model``, a method preset's ``train`` and an experiment's
+            ``train_per_method``)
   group     "run" | "throughput" (GPU throughput, derived when null: integrations/verl/throughput.py)
 
 Derived from the table: the ``train`` block of the config schema (:func:`train_schema`, which is also
@@ -188,9 +189,9 @@ def defaults() -> dict[str, Any]:
 
 def train_schema() -> dict[str, Any]:
     """JSON schema of the top-level ``train`` (required keys included); ``$defs/partial`` is the schema of
-    the levels above it (an experiment's ``train``, ``train_per_model``, a preset's ``train``), which
-    may set any key but the global ones, each optional. Generated into config validation as
-    ``train.schema.yaml``."""
+    the levels above it (an experiment's ``train``, ``train_per_model``, a preset's ``train``, an
+    experiment's ``train_per_method``), which may set any key but the global ones, each optional.
+    Generated into config validation as ``train.schema.yaml``."""
     props = {k.name: k.schema() for k in TRAIN_KEYS}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -253,8 +254,9 @@ MARKDOWN = """\
 src/rlvr_repro/train/keys.py, the only list of train keys. Edit the table, not this file. -->
 
 Levels, lowest to highest priority: the top-level `train` < `experiments.<e>.train` <
-`experiments.<e>.train_per_model.<model>` < `methods.<preset>.train` ("set in": which of them may set
-the key). Defaults are verl 0.9.1's own where verl has the key; "config: required" keys must be stated
+`experiments.<e>.train_per_model.<model>` < `methods.<preset>.train` <
+`experiments.<e>.train_per_method.<preset>` (a baseline as one paper ran it, e.g. EGPO's DAPO without
+overlong shaping) ("set in": which of them may set the key). Defaults are verl 0.9.1's own where verl has the key; "config: required" keys must be stated
 in the top-level `train` (the local trainer's default serves programmatic use).
 
 {run}
@@ -277,7 +279,7 @@ tokens/GPU; R1-Distill-Qwen-7B at 1k + 16k: sp 4, no offload; no model offloads 
 A mapping of dotted verl 0.9.1 keys to values, appended verbatim after everything above (an entry
 replaces ours for the same key). `+key` adds a key verl's config does not have, `++key` adds or
 replaces, `~key: null` deletes. Merged key by key across train defaults < experiment < per-model <
-method preset. Example:
+method preset < per-method. Example:
 
 ```yaml
 train:

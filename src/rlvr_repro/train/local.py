@@ -49,7 +49,7 @@ from rlvr_repro.compute_dtype import resolve_model_dtype
 
 from . import checkpoint as ckpt
 from .deadline import Deadline, TimeLimitReached
-from .logprobs import batched_response_log_probs, response_log_probs
+from .logprobs import batched_response_log_probs, batched_response_stats, response_log_probs
 from .loss import build_actor_config, micro_batch_loss, mini_batch_info
 from .optim import MasterWeights, build_optimizer, clip_and_step
 from .prompts_data import PromptRecord, PromptSampler, load_prompts
@@ -146,12 +146,23 @@ def micro_slices(n_rows: int, micro_rows: int, start: int = 0) -> list[slice]:
     return [slice(lo, min(lo + micro_rows, n_rows)) for lo in range(start, n_rows, micro_rows)]
 
 
+def needs_token_entropy(t: Trainer) -> bool:
+    """The estimator reads the old policy's per-token entropy (EDGE-GRPO), as verl's ``entropys``."""
+    return "token_entropy" in REQUIRES[t.spec.estimator]
+
+
 def forward_with_grad(t: Trainer, inputs: dict, width: int, rows: list[slice]) -> list[tuple]:
     """The update's forward passes, kept with their graphs: ``[(rows, log_prob, entropy)]``."""
     s = t.settings
-    return [(r, *response_log_probs(t.model, inputs["input_ids"][r], inputs["attention_mask"][r],
-                                    inputs["position_ids"][r], width, temperature=s.temperature,
-                                    with_entropy=s.entropy_coeff != 0)) for r in rows]
+    out = []
+    for r in rows:
+        log_prob, entropy = response_log_probs(t.model, inputs["input_ids"][r], inputs["attention_mask"][r],
+                                               inputs["position_ids"][r], width, temperature=s.temperature,
+                                               with_entropy=s.entropy_coeff != 0 or needs_token_entropy(t))
+        if entropy is not None and s.entropy_coeff == 0:
+            entropy = entropy.detach()  # read by the estimator only: no backward through it
+        out.append((r, log_prob, entropy))
+    return out
 
 
 def update_policy(t: Trainer, batch: RolloutBatch, inputs: dict, old_log_probs: torch.Tensor,
@@ -262,15 +273,19 @@ def train_step(t: Trainer, step: int) -> dict:
         # 2. log-probs of the sampled tokens: current policy (old) and frozen initial policy (ref).
         # In a single on-policy pass the old log-probs are the update's own first forward (detached):
         # the same numbers, one forward fewer (the ratio is then exactly 1, as on-policy PPO has it).
-        first_forward = None
+        # The estimator's token entropy (EDGE-GRPO) comes from the same forward as the old log-probs.
+        first_forward, token_entropy = None, None
         if is_single_on_policy_pass(s, batch.n_rows):
             with timings.measure("update"):
                 first_forward = forward_with_grad(t, inputs, width, micro_slices(batch.n_rows, micro_rows))
             old_log_probs = torch.cat([lp.detach() for _, lp, _ in first_forward])
+            if needs_token_entropy(t):
+                token_entropy = torch.cat([ent.detach() for _, _, ent in first_forward])
         else:
             with timings.measure("old_log_prob"):
-                old_log_probs = batched_response_log_probs(t.model, inputs, width, temperature=s.temperature,
-                                                           micro_batch_size=micro_rows)
+                old_log_probs, token_entropy = batched_response_stats(
+                    t.model, inputs, width, temperature=s.temperature, micro_batch_size=micro_rows,
+                    with_entropy=needs_token_entropy(t))
         ref_log_probs = None
         if t.ref_model is not None:
             with timings.measure("ref_log_prob"):
@@ -281,7 +296,8 @@ def train_step(t: Trainer, step: int) -> dict:
         with timings.measure("advantage"):
             advantages = compute_advantages(t.spec.estimator, rewards=batch.rewards, index=list(batch.uids),
                                             response_mask=batch.response_mask, old_log_probs=old_log_probs,
-                                            ref_log_probs=ref_log_probs, **t.spec.params)
+                                            ref_log_probs=ref_log_probs, token_entropy=token_entropy,
+                                            **t.spec.params)
             diagnostics = training_diagnostics(rewards=batch.scores, index=list(batch.uids),
                                                response_mask=batch.response_mask, old_log_probs=old_log_probs,
                                                ref_log_probs=ref_log_probs)

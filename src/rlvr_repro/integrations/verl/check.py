@@ -323,7 +323,8 @@ def check_overrides(overrides: list[str]) -> dict[str, Any]:
 def preflight(cfg) -> dict[str, Any]:
     """Estimator checks on a composed verl config, before any rollout (verl itself only finds out after
     the first rollout): the estimator is registered, ``algorithm.rlvr`` holds valid parameters for it,
-    and the reference policy it needs exists. Used by ``check_overrides`` and the entry point."""
+    the reference policy it needs exists, and an estimator reading the token entropy runs the legacy loop.
+    Used by ``check_overrides`` and the entry point."""
     import importlib
 
     importlib.import_module(PLUGIN_MODULE)
@@ -347,6 +348,9 @@ def preflight(cfg) -> dict[str, Any]:
         if "ref_log_probs" in REQUIRES[ours] and not use_ref:
             raise ValueError(f"{est} needs ref_log_prob but this config creates no reference policy: "
                              f"{plugin.VERL_FIXES['ref_log_probs']}")
+        if "token_entropy" in REQUIRES[ours] and cfg.trainer.get("use_v1", False):
+            raise ValueError(f"{est} needs the per-token entropy, which verl 0.9.1's v1 trainer does not hand to the "
+                             f"advantage step: {plugin.VERL_FIXES['token_entropy']}")
     elif cfg.algorithm.get(plugin.CONFIG_NAMESPACE) is not None:
         raise ValueError(f"algorithm.{plugin.CONFIG_NAMESPACE} is set but {est!r} is not an rlvr estimator "
                          f"(rlvr names: {[plugin.verl_name(n) for n in plugin.ESTIMATORS]})")

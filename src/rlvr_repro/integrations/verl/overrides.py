@@ -195,6 +195,10 @@ def build_overrides(run_spec: Mapping[str, Any], *, run_dir: str | os.PathLike |
         # TransferQueue batch the plug-in does not read
         ov["trainer.use_v1"] = False
         ov["+" + LOGPROB_GAIN_KEY] = True
+    if "token_entropy" in REQUIRES[estimator]:
+        # EDGE-GRPO's Shannon entropy: the plug-in keeps the old-log-prob forward's entropys in the legacy
+        # loop (plugin.make_compute_old_log_prob); v1 stores them but never hands them to the advantage step
+        ov["trainer.use_v1"] = False
     if train.get("dynamic_sampling"):
         ov["algorithm.filter_groups.enable"] = True
         ov["algorithm.filter_groups.metric"] = "acc"

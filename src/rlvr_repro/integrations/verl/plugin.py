@@ -18,7 +18,15 @@ idempotent things, see ``setup``:
 3. **Logs diagnostics**: every advantage computation (any estimator, verl's included) stores
    ``training_diagnostics`` of its batch; the wrapped ``compute_data_metrics`` of both trainers adds
    them to the step's metrics as ``diag/<key>``.
-4. **The log-prob gain after the update** (AsymGRPO Fig. 2(d), train key ``logprob_gain_diag`` ->
+4. **Keeps the token entropy** for estimators that need it (EDGE-GRPO's Shannon entropy,
+   ``REQUIRES[...]`` holds ``token_entropy``): verl's legacy fit loop computes per-token ``entropys`` in
+   the old-log-prob forward and pops them before the advantage step; the wrapped
+   ``RayPPOTrainer._compute_old_log_prob`` copies them under ``rlvr_token_entropy``, which the
+   compute_advantage wrapper reads and then drops (it never travels to the actor update). The v1
+   trainer stores the entropy in its TransferQueue but does not fetch it for the advantage step, so
+   the pipeline runs these estimators on the legacy loop (``trainer.use_v1=False``,
+   ``overrides.compose_run``).
+5. **The log-prob gain after the update** (AsymGRPO Fig. 2(d), train key ``logprob_gain_diag`` ->
    ``+algorithm.rlvr_logprob_gain=true``, legacy loop): the wrapped ``RayPPOTrainer._update_actor``
    runs verl's own ``_compute_old_log_prob`` once more on the same batch after the actor update (the
    FSDP actor then holds the updated weights; same forward as the old log-probs, same temperature),
@@ -53,8 +61,11 @@ CONFIG_NAMESPACE = "rlvr"  # algorithm.rlvr.* holds the estimator's parameters
 ADVANTAGE_PATCH_POINTS = ("verl.trainer.ppo.ray_trainer", "verl.trainer.ppo.v1.utils")
 METRICS_PATCH_POINTS = ("verl.trainer.ppo.ray_trainer", "verl.trainer.ppo.v1.trainer_base")
 # verl batch key of each optional tensor, and what to set when it is absent
-VERL_TENSOR_KEYS = {"old_log_probs": "old_log_probs", "ref_log_probs": "ref_log_prob"}
+ENTROPY_KEY = "rlvr_token_entropy"  # the old-log-prob forward's entropys, kept for the advantage step
+VERL_TENSOR_KEYS = {"old_log_probs": "old_log_probs", "ref_log_probs": "ref_log_prob", "token_entropy": ENTROPY_KEY}
 VERL_FIXES = {
+    "token_entropy": "run the legacy fit loop (trainer.use_v1=False, which the pipeline sets for this estimator) "
+                     "with this plug-in loaded: it keeps the old-log-prob forward's entropys",
     "ref_log_probs": "create a reference policy: train key need_ref: true, i.e. "
                      "actor_rollout_ref.actor.use_kl_loss=True actor_rollout_ref.actor.kl_loss_coef=0",
     "old_log_probs": "verl computes old_log_probs in every PPO step; check that the trainer recomputes them "
@@ -150,6 +161,8 @@ def make_compute_advantage(original):
             adv = adv.to(device=data.batch["response_mask"].device)
             data.batch["advantages"] = adv
             data.batch["returns"] = adv.clone()
+        if ENTROPY_KEY in data.batch.keys():  # read above; the actor update does not need it
+            data.batch.pop(ENTROPY_KEY)
         try:
             _record_diagnostics(data)
         except Exception as e:  # diagnostics must never stop training; say so loudly in the log
@@ -213,14 +226,47 @@ def make_update_actor(original):
     return _update_actor
 
 
+def needs_token_entropy(config) -> bool:
+    """Whether the run's ``algorithm.adv_estimator`` is ours and reads the per-token entropy."""
+    algorithm = config.get("algorithm", None) if hasattr(config, "get") else getattr(config, "algorithm", None)
+    if algorithm is None:
+        return False
+    est = algorithm.get("adv_estimator", None) if hasattr(algorithm, "get") else getattr(algorithm, "adv_estimator", None)
+    ours = our_name(est)
+    return ours is not None and "token_entropy" in REQUIRES[ours]
+
+
+def make_compute_old_log_prob(original):
+    """Wrap ``RayPPOTrainer._compute_old_log_prob``: keep a copy of its ``entropys`` under ``ENTROPY_KEY``
+    when the estimator needs them (item 4 of the docstring); verl's fit pops ``entropys`` right after."""
+    if getattr(original, "__rlvr_wrapped__", False):
+        return original
+
+    @functools.wraps(original)
+    def _compute_old_log_prob(self, batch, *args, **kwargs):
+        out = original(self, batch, *args, **kwargs)
+        if needs_token_entropy(self.config):
+            old_log_prob = out[0] if isinstance(out, tuple) else out
+            if "entropys" not in old_log_prob.batch.keys():
+                raise KeyError("verl's old-log-prob forward returned no 'entropys'; the estimator "
+                               f"{self.config.algorithm.adv_estimator!r} needs the per-token entropy")
+            old_log_prob.batch[ENTROPY_KEY] = old_log_prob.batch["entropys"].clone()
+        return out
+
+    _compute_old_log_prob.__rlvr_wrapped__ = True
+    return _compute_old_log_prob
+
+
 def _patch_trainer_method() -> list[str]:
     try:
         mod = importlib.import_module("verl.trainer.ppo.ray_trainer")
     except ImportError as e:
-        log.info("rlvr plug-in: legacy trainer not importable (%s); log-prob gain unavailable", e)
+        log.info("rlvr plug-in: legacy trainer not importable (%s); log-prob gain and token entropy unavailable", e)
         return []
     mod.RayPPOTrainer._update_actor = make_update_actor(mod.RayPPOTrainer._update_actor)
-    return ["verl.trainer.ppo.ray_trainer.RayPPOTrainer._update_actor"]
+    mod.RayPPOTrainer._compute_old_log_prob = make_compute_old_log_prob(mod.RayPPOTrainer._compute_old_log_prob)
+    return ["verl.trainer.ppo.ray_trainer.RayPPOTrainer._update_actor",
+            "verl.trainer.ppo.ray_trainer.RayPPOTrainer._compute_old_log_prob"]
 
 
 def _patch(modules, attr, factory) -> list[str]:
@@ -285,7 +331,7 @@ def setup() -> dict[str, list[str]]:
         "registered": register_estimators(),
         "compute_advantage": _patch(ADVANTAGE_PATCH_POINTS, "compute_advantage", make_compute_advantage),
         "compute_data_metrics": _patch(METRICS_PATCH_POINTS, "compute_data_metrics", make_compute_data_metrics),
-        "update_actor": _patch_trainer_method(),
+        "trainer_methods": _patch_trainer_method(),
     }
 
 

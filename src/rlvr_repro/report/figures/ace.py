@@ -6,11 +6,12 @@
   for the other two models of Tables 1-2.
 * fig3 (§5.3): the overconfident-error fraction (%) and the mean overconfidence magnitude of the
   incorrect rollouts against step, GRPO vs ACE-GRPO on the two Qwen models (footnote 1 omits Llama),
-  from the ``confidence_shift`` of the ``diagnostics.json`` cells of protocol ``ace_analysis``
-  (held-out prompts, 32 rollouts, every 25 steps; the shift against the initial policy). Seeds averaged.
+  from the ``confidence_shift`` of the ``diagnostics.json`` cells of protocol ``ace_analysis`` on
+  ``HELDOUT`` (§5.3's "held-out set", read as §5.4's held-out DAPO-Math-17K prompts; 32 rollouts,
+  every 25 steps; the shift against the initial policy). Seeds averaged.
 * fig4 (§5.4): the average per-token policy entropy (Eq. 16) on held-out DAPO-Math-17K prompts over
   the first 20 steps, GRPO vs ACE-GRPO on the two Qwen models. Read from the held-out diagnostics
-  pass: ``diagnostics.json`` cells of protocol ``ENTROPY_PROTOCOL`` whose document carries
+  pass: ``diagnostics.json`` cells of protocol ``ENTROPY_PROTOCOL`` on ``HELDOUT`` whose document carries
   ``{"token_entropy": {"mean": <Eq. 16 over the cell's responses>, ...}}`` at steps 0-20 (step 0 =
   the base model's cell ``base-{model}``, shared by both methods). Not the training batch's entropy:
   that is measured on the prompts being trained on (the paper measures held-out prompts).
@@ -26,6 +27,7 @@ ANALYSIS_MODELS = ("qwen25_math_7b", "qwen3_8b_base")  # footnote 1: Llama omitt
 METHODS = ("base", "grpo", "dapo", "ace_grpo", "ace_dapo")
 PAIR = ("grpo", "ace_grpo")
 BENCHMARKS = ("math500", "aime25")
+HELDOUT = "dapo17k_heldout"        # the held-out DAPO-Math-17K prompts of §5.3-5.4 (config/datasets.yaml)
 ENTROPY_PROTOCOL = "ace_entropy"   # the held-out DAPO entropy pass of §5.4 (steps <= 20)
 ENTROPY_KEY = ("token_entropy", "mean")
 ENTROPY_STEPS = 20
@@ -72,7 +74,8 @@ def fig3(inp: FigureInputs) -> Drawn:
     panels = (("oef", "overconfident error fraction (%)", 100.0),
               ("mean_overconfidence", "mean overconfidence magnitude", 1.0))
     drawn, axes = new_figure(len(ANALYSIS_MODELS), len(panels),
-                             "ACE Fig. 3: overconfidence of incorrect rollouts (held-out MATH-500, 32 rollouts)")
+                             "ACE Fig. 3: overconfidence of incorrect rollouts (held-out DAPO-Math-17K prompts, "
+                             "32 rollouts)")
     for r, model in enumerate(ANALYSIS_MODELS):
         for c, (key, ylabel, scale) in enumerate(panels):
             ax, panel = axes[r, c], f"{model}/{key}"
@@ -80,12 +83,13 @@ def fig3(inp: FigureInputs) -> Drawn:
             absent = []
             for method in PAIR:
                 curve, n = diagnostic_curve(inp.diagnostics, _shift(key), protocol="ace_analysis", model=model,
-                                            method=method)
+                                            method=method, benchmark=HELDOUT)
                 if curve.empty:
                     absent.append((method, inp.method(method)))
                     continue
                 drawn.curve(ax, panel, curve.index, curve.values * scale, method=method, label=inp.method(method),
-                            series=key, source="diagnostics.json protocol ace_analysis", model=model, n_runs=n)
+                            series=key, source=f"diagnostics.json protocol ace_analysis ({HELDOUT})", model=model,
+                            dataset="dapo17k", n_runs=n)
             drawn.missing(ax, panel, absent, model=model, why="experiment ace_analysis (protocol ace_analysis)")
             finish(ax)
     return drawn
@@ -99,14 +103,14 @@ def _token_entropy(doc):
 def fig4(inp: FigureInputs) -> Drawn:
     drawn, axes = new_figure(1, len(ANALYSIS_MODELS),
                              f"ACE Fig. 4: per-token policy entropy on held-out DAPO prompts, first {ENTROPY_STEPS} steps")
-    source = f"diagnostics.json protocol {ENTROPY_PROTOCOL} ({'.'.join(ENTROPY_KEY)})"
+    source = f"diagnostics.json protocol {ENTROPY_PROTOCOL} ({HELDOUT}, {'.'.join(ENTROPY_KEY)})"
     for c, model in enumerate(ANALYSIS_MODELS):
         ax = axes[0, c]
         step_axis(ax, "token entropy (nats)", inp.model(model))
         absent = []
         for method in PAIR:
             curve, n = diagnostic_curve(inp.diagnostics, _token_entropy, protocol=ENTROPY_PROTOCOL, model=model,
-                                        method=method, max_step=ENTROPY_STEPS, with_base=True)
+                                        method=method, max_step=ENTROPY_STEPS, with_base=True, benchmark=HELDOUT)
             if curve.empty:
                 absent.append((method, inp.method(method)))
                 continue

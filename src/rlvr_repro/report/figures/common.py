@@ -149,11 +149,14 @@ def accuracy_curve(metrics: pd.DataFrame, *, protocol: str, model: str, method: 
 
 
 def diagnostic_curve(diags: pd.DataFrame, value, *, protocol: str, model: str, method: str,
-                     max_step: int | None = None, with_base: bool = False) -> tuple[pd.Series, int]:
+                     max_step: int | None = None, with_base: bool = False,
+                     benchmark: str | None = None) -> tuple[pd.Series, int]:
     """``value(doc)`` (None: the cell has no value) of the diagnostics cells of (protocol, model, method)
-    against step: per run and step the mean over the cell's benchmarks, then the mean over seeds;
-    ``with_base`` puts the base model's cells at step 0. Returns (curve, n_runs)."""
+    against step: per run and step the mean over the cell's benchmarks (only ``benchmark``'s when given),
+    then the mean over seeds; ``with_base`` puts the base model's cells at step 0. Returns (curve, n_runs)."""
     d = diags[(diags.protocol == protocol) & (diags.model == model)] if len(diags) else diags
+    if benchmark is not None and len(d):
+        d = d[d.benchmark == benchmark]
     if not len(d):
         return pd.Series(dtype=float), 0
     frame = pd.DataFrame({"subject": d.subject.to_numpy(), "method": d.method.to_numpy(), "step": d.step.to_numpy(),

@@ -105,6 +105,10 @@ def think_sample(inp: FigureInputs, model: str) -> ThinkSample:
             raise ReportInputError(f"{row.source}: {len(correct)} samples is not a multiple of the egpo protocol's "
                                    f"n = {n}, so its problems cannot be told apart")
         cols = {f: list(s.get(f) or [None] * len(correct)) for f in SPLIT_FIELDS}
+        ids = s.get("problem")  # the diagnostics stage writes each sample's problem id: check the split by n
+        if ids is not None and any(len(set(ids[i:i + n])) != 1 for i in range(0, len(ids), n)):
+            raise ReportInputError(f"{row.source}: the per-sample problem ids do not come in runs of the egpo "
+                                   f"protocol's n = {n}, so its problems cannot be told apart")
         for start in range(0, len(correct), n):
             problems.append((row.benchmark, correct[start:start + n],
                              {f: v[start:start + n] for f, v in cols.items()}))
