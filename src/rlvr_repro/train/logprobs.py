@@ -52,12 +52,25 @@ def response_log_probs(model, input_ids: torch.Tensor, attention_mask: torch.Ten
 def batched_response_log_probs(model, inputs: dict[str, torch.Tensor], response_width: int, *,
                                temperature: float, micro_batch_size: int) -> torch.Tensor:
     """No-grad log-probs of a whole batch, ``micro_batch_size`` rows per forward pass (old / ref policy)."""
-    parts = []
+    return batched_response_stats(model, inputs, response_width, temperature=temperature,
+                                  micro_batch_size=micro_batch_size)[0]
+
+
+def batched_response_stats(model, inputs: dict[str, torch.Tensor], response_width: int, *, temperature: float,
+                           micro_batch_size: int, with_entropy: bool = False
+                           ) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """No-grad log-probs and (``with_entropy``) per-token entropies of a whole batch from the same forward
+    passes, ``micro_batch_size`` rows each -- what verl's old-log-prob step returns (``old_log_probs``,
+    ``entropys``)."""
+    lps, ents = [], []
     n = inputs["input_ids"].shape[0]
     with torch.inference_mode():
         for i in range(0, n, micro_batch_size):
             rows = slice(i, i + micro_batch_size)
-            lp, _ = response_log_probs(model, inputs["input_ids"][rows], inputs["attention_mask"][rows],
-                                       inputs["position_ids"][rows], response_width, temperature=temperature)
-            parts.append(lp)
-    return torch.cat(parts).clone()  # clone: a normal tensor, usable as a constant under autograd
+            lp, ent = response_log_probs(model, inputs["input_ids"][rows], inputs["attention_mask"][rows],
+                                         inputs["position_ids"][rows], response_width, temperature=temperature,
+                                         with_entropy=with_entropy)
+            lps.append(lp)
+            ents.append(ent)
+    # clone: normal tensors, usable as constants under autograd
+    return torch.cat(lps).clone(), (torch.cat(ents).clone() if with_entropy else None)
