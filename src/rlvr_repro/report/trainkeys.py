@@ -1,9 +1,9 @@
 """One name per training-log quantity, whichever backend wrote the log.
 
-The local trainer and verl name the same quantity differently (docs/CONTRACTS.md): the local loop
-writes ``entropy_proxy`` (mean NLL of the sampled tokens) and ``frac_all_incorrect``, verl runs log
-``entropy`` (verl's ``actor/entropy``, the token entropy of the policy) and our plug-in's
-``diag/frac_none_solved``. Every plot and figure reads a quantity through :func:`train_series` /
+The local trainer and verl name the same quantity differently (docs/CONTRACTS.md): both log
+``entropy`` (the policy's true token entropy, verl's ``actor/entropy``; older local logs have only
+``entropy_proxy``, the mean NLL of the sampled tokens); the local loop writes ``frac_all_incorrect``
+(over every generated group) where verl runs log our plug-in's ``diag/frac_none_solved``. Every plot and figure reads a quantity through :func:`train_series` /
 :func:`with_canonical`, so a figure is never empty because a log came from the other backend.
 
 Per row the first candidate with a value wins (a frame that mixes local and verl runs has each
@@ -24,6 +24,10 @@ CANONICAL: dict[str, tuple[str, ...]] = {
     "reward_mean": ("reward_mean",),
     "response_length_mean": ("response_length_mean",),
     "kappa": ("diag/asym_kappa",),
+    # of the responses generated in a step, the fraction with a non-zero advantage (local trainer)
+    "frac_nonzero_adv": ("frac_nonzero_adv",),
+    # all-negative groups among *every* group generated (before DAPO's filter) where the log has it
+    "frac_none_solved_generated": ("frac_all_incorrect", "diag/frac_none_solved"),
     "logprob_gain_correct": ("diag/logprob_gain_correct",),
 }
 
