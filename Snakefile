@@ -23,8 +23,16 @@ sys.path.insert(0, _SRC)
 os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (_SRC, os.environ.get("PYTHONPATH")) if p)
 
 
+# OpenMP threads that sleep when they wait instead of spinning (GNU libgomp spins first): on a shared
+# CPU a job's spinning threads hold the cores that it and its neighbours need; a 2-thread step beside a
+# busy process ran many times slower (benchmarks/bench_local_step.py). Every job inherits it before torch
+# loads; a value exported by the user wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
 envvars:
     "PYTHONPATH",
+    "OMP_WAIT_POLICY",
 
 
 from rlvr_repro.config import CONFIG_FILES

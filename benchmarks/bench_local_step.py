@@ -1,21 +1,35 @@
 #!/usr/bin/env python
-"""One local training step against its parts, all measured in the same run on SmolLM2-135M.
+"""A local training step on a busy CPU, and the step against its parts, on SmolLM2-135M.
 
-    python benchmarks/bench_local_step.py                   # the config/local.yaml recipe, dtype auto
-    python benchmarks/bench_local_step.py --dtype float32 --steps 4
+    python benchmarks/bench_local_step.py                  # contention: quiet / CPU hog / hog + the fix
+    python benchmarks/bench_local_step.py --levers         # the step against generate + fwd+bwd, the levers
+    python benchmarks/bench_local_step.py --hog python     # the hog: one pure-Python busy loop
 
-The baseline is one plain forward + backward of the same batch (prompt + response of every row, the
-way a naive trainer runs it), timed here, in this process, right before the training steps. Printed:
+**Contention** (the default). Each case is a fresh process training ``--steps`` steps of the
+config/local.yaml recipe with ``train_local`` (real rollout, verifier, GRPO, verl's loss, AdamW; step 1
+is warm-up, steps 2..N are averaged), one after the other in this run:
 
-  * the step and its phases (``timing/*`` of train_log.jsonl: generate, reward, update, ...),
-  * ``step / (generate + fwd_bwd)`` and the issue's goal ``step <= generate + 1.3 x fwd_bwd``,
-  * the levers, each against its own baseline in the same run: shared-prompt prefill vs
-    ``generate(num_return_sequences=G)``, the shared-prompt forward + backward vs the plain one, and
-    bf16 vs fp32 (what ``dtype: auto`` picked and why).
+  quiet           nothing beside it, GNU OpenMP's default wait policy (threads spin ~300k rounds
+                  at every barrier before they sleep)
+  quiet + fix     nothing beside it, ``OMP_WAIT_POLICY=PASSIVE`` (waiting threads sleep at once):
+                  what the fix costs on an idle machine
+  hog             a CPU-bound process beside it on the same cores, default policy
+  hog + fix       the same hog, ``OMP_WAIT_POLICY=PASSIVE``
+  pair, 1 thread  two 1-thread processes side by side (with the fix), nothing else: their steps per
+                  second against one ``--threads`` process (the local configs run 1-thread jobs in pairs)
 
-Training uses ``train_local`` itself (real rollout, the project's verifier, GRPO, verl's loss, AdamW)
-on the local task's training problems (``rlvr_repro.data.arith_task``) with the ``short_answer``
-prompt; step 1 is reported apart (warm-up) and steps 2..N are averaged.
+The hog (``--hog``): ``torch`` (default) is another torch job, a 2-thread matmul loop with the default
+wait policy, like a test run or a second trainer; ``python`` is one pure-Python busy loop. Printed:
+each case's step time and CPU seconds, and the ratios hog / quiet with and without the fix. The
+policy must be in the environment before torch loads its OpenMP runtime, hence one process per case.
+``make``'s targets and the Snakefile set it for every job (a value you export wins).
+
+**Levers** (``--levers``). The baseline is one plain forward + backward of the same batch (prompt +
+response of every row, the way a naive trainer runs it), timed in this process right before the
+training steps. Printed: the step and its phases (``timing/*`` of train_log.jsonl), ``step /
+(generate + fwd_bwd)``, and each lever against its own baseline in the same run: shared-prompt
+prefill vs ``generate(num_return_sequences=G)``, the shared-prompt forward + backward vs the plain
+one, and the compute dtype ``auto`` picked vs the other one.
 """
 
 from __future__ import annotations
@@ -23,7 +37,10 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import warnings
@@ -116,7 +133,8 @@ def baselines(model_path: str, dtype: torch.dtype, rows: list[dict], recipe: dic
     return out
 
 
-def train_steps(model_path: str, dtype: str, rows: list[dict], recipe: dict, steps: int, tmp: Path) -> list[dict]:
+def train_steps(model_path: str, dtype: str, rows: list[dict], recipe: dict, steps: int, tmp: Path,
+                threads: int | None = None) -> list[dict]:
     data = tmp / "train.parquet"
     pq.write_table(pa.Table.from_pylist(rows), data)
     train = {**recipe, "total_steps": steps, "save_freq": steps + 1}
@@ -126,21 +144,91 @@ def train_steps(model_path: str, dtype: str, rows: list[dict], recipe: dict, ste
             "dataset": {"name": "local_arith", "train_files": str(data)},
             "method": {"name": "grpo", "estimator": "grpo", "params": {}}, "train": train}
     out = tmp / f"run-{dtype}"
-    train_local(spec, out, progress=False, dtype=dtype)
+    train_local(spec, out, progress=False, dtype=dtype, num_threads=threads)
     return [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--model", help="HF directory of SmolLM2-135M-Instruct (default: convert the GGUF)")
-    parser.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "rlvr_bench_smollm2"))
-    parser.add_argument("--steps", type=int, default=4, help="training steps (the first is warm-up)")
-    parser.add_argument("--reps", type=int, default=2, help="repetitions of each baseline (best is kept)")
-    parser.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16"])
-    parser.add_argument("--threads", type=int, default=2)
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    model = model_dir(args)
+# ------------------------------------------------------------------------------------ contention
+HOGS = {
+    # another torch job: a 2-thread matmul loop with the default OpenMP wait policy
+    "torch": "import torch\ntorch.set_num_threads(2)\na = torch.randn(768, 768)\nwhile True:\n    a = (a @ a).tanh()\n",
+    # one pure-Python busy loop
+    "python": "while True:\n    pass\n",
+}
+# (name, hog beside it, the fix, threads per process (None: --threads), processes side by side)
+CASES = (("quiet", False, False, None, 1), ("quiet + fix", False, True, None, 1), ("hog", True, False, None, 1),
+         ("hog + fix", True, True, None, 1), ("pair, 1 thread", False, True, 1, 2))
+
+
+def case_env(fix: bool) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
+    if fix:
+        env["OMP_WAIT_POLICY"] = "PASSIVE"
+    return env
+
+
+def run_case(args, model: str, hog: bool, fix: bool, threads: int, copies: int) -> dict:
+    """``copies`` fresh processes training ``args.steps`` steps side by side (beside a hog process when
+    asked); their mean step time over steps 2..N."""
+    hog_proc = None
+    if hog:
+        hog_proc = subprocess.Popen([sys.executable, "-c", HOGS[args.hog]], env=case_env(False),
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(2.0)  # the hog is busy before the step starts
+    cmd = [sys.executable, __file__, "--child", "--model", model, "--steps", str(args.steps), "--threads",
+           str(threads), "--dtype", args.dtype]
+    try:
+        procs = [subprocess.Popen(cmd, env=case_env(fix), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for _ in range(copies)]
+        outputs = [(p, *p.communicate()) for p in procs]
+    finally:
+        if hog_proc is not None:
+            hog_proc.kill()
+            hog_proc.wait()
+    steps, cpus, first = [], [], []
+    for p, out, err in outputs:
+        if p.returncode:
+            raise RuntimeError(f"case failed (hog={hog}, fix={fix}, threads={threads}):\n{err[-3000:]}")
+        records = json.loads(out.strip().splitlines()[-1])
+        rest = records[1:] or records
+        steps += [r["time_s"] for r in rest]
+        cpus += [r.get("timing/cpu_s", 0.0) for r in rest]
+        first.append(records[0]["time_s"])
+    return {"step_s": statistics.mean(steps), "cpu_s": statistics.mean(cpus), "first_s": statistics.mean(first),
+            "dtype": records[0]["compute_dtype"], "threads": threads, "copies": copies}
+
+
+def contention(args, model: str) -> None:
+    t0 = time.perf_counter()
+    print(f"contention: {args.steps} steps per case (step 1 is warm-up), {args.threads} threads, hog = {args.hog}; "
+          f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
+    results = {}
+    for name, hog, fix, threads, copies in CASES:
+        results[name] = r = run_case(args, model, hog, fix, threads or args.threads, copies)
+        print(f"  {name:15s} step {r['step_s']:7.2f} s   cpu {r['cpu_s']:7.2f} s   ({r['copies']} x {r['threads']} "
+              f"thread(s), step 1 {r['first_s']:.1f} s, {r['dtype']})", flush=True)
+    q, qf, h, hf = (results[c[0]]["step_s"] for c in CASES[:4])
+    pair = results[CASES[4][0]]["step_s"]
+    print("ratios (same run):")
+    print(f"  hog / quiet, default wait policy   {h / q:5.2f}x")
+    print(f"  hog / quiet, with the fix          {hf / q:5.2f}x   (goal <= ~3x)")
+    print(f"  hog: default / fix                 {h / hf:5.2f}x")
+    print(f"  quiet: fix / default               {qf / q:5.2f}x   (the fix's cost on an idle machine)")
+    print(f"  steps per second, two 1-thread processes / one {args.threads}-thread process (both with the fix): "
+          f"{2 * qf / pair:5.2f}x")
+    print(f"bench wall time {time.perf_counter() - t0:.0f} s; load average after: {os.getloadavg()[0]:.2f}")
+
+
+def child(args) -> None:
+    """A case's training process: prints the train log records as one JSON line."""
+    with tempfile.TemporaryDirectory() as tmp:
+        records = train_steps(args.model, args.dtype, train_rows(), local_recipe(), args.steps, Path(tmp),
+                              threads=args.threads)
+    print(json.dumps(records))
+
+
+# ------------------------------------------------------------------------------------ levers
+def levers(args, model: str) -> None:
     recipe, rows = local_recipe(), train_rows()
     choice = resolve_model_dtype(args.dtype, model)
     print(f"compute dtype: {choice.name} ({choice.reason})")
@@ -171,6 +259,27 @@ def main() -> None:
           f"(>1: the auto choice is faster)")
     print(f"  old log-probs from the update's forward: old_log_prob phase {phases['old_log_prob']:.2f} s "
           f"(a separate no-grad pass would cost about {base['fwd_bwd_shared'] / 3:.2f} s)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[1])
+    parser.add_argument("--model", help="HF directory of SmolLM2-135M-Instruct (default: convert the GGUF)")
+    parser.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "rlvr_bench_smollm2"))
+    parser.add_argument("--steps", type=int, default=3, help="training steps per case (the first is warm-up)")
+    parser.add_argument("--reps", type=int, default=2, help="--levers: repetitions of each baseline (best is kept)")
+    parser.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16"])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--hog", default="torch", choices=sorted(HOGS), help="what runs beside the step")
+    parser.add_argument("--levers", action="store_true", help="the step against its parts instead of contention")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        return child(args)
+    torch.set_num_threads(args.threads)
+    model = model_dir(args)
+    if args.levers:
+        return levers(args, model)
+    return contention(args, model)
 
 
 if __name__ == "__main__":

@@ -201,7 +201,8 @@ def test_cluster_logs_fill_the_entropy_and_negative_group_panels(tmp_path):
     assert train_series(logs, "entropy").iloc[4:].isna().all()
     assert list(train_series(logs, "frac_none_solved")) == [0.4, 0.4, 0.2, 0.2, 0.5, 0.5]
     assert list(train_series(logs, "truncated_frac")) == [0.1, 0.1, 0.3, 0.3, 0.0, 0.0]
-    assert "truncated_frac" in COMPARE_KEYS and {"entropy", "frac_none_solved"} <= set(COMPARE_KEYS)
+    assert list(train_series(logs, "frac_none_solved_generated")) == [0.4, 0.4, 0.2, 0.2, 0.5, 0.5]
+    assert {"truncated_frac", "entropy", "frac_none_solved_generated", "frac_nonzero_adv"} <= set(COMPARE_KEYS)
     with pytest.raises(KeyError, match="unknown training quantity"):
         train_series(logs, "entropy_proxy")
     (fig,) = plot_training_comparison(logs, tmp_path / "out")

@@ -72,35 +72,40 @@ def test_zero_advantages_leave_the_policy_unchanged(make_spec):
 
 @pytest.mark.parametrize("estimator,params,train", [("grpo", {}, {}),
                                                     ("ace", {"alpha": 1.0, "modulation": "softplus"},
-                                                     {"need_ref": True, "use_kl_loss": True})])
-def test_single_on_policy_pass_reuses_the_update_forward(make_spec, monkeypatch, estimator, params, train):
-    """One epoch over one mini-batch: old log-probs taken from the update's own first forward give the
-    same step as a separate no-grad pass (the numbers are equal; one forward fewer), also for an
-    estimator that reads the old log-probs (ACE)."""
+                                                     {"need_ref": True, "use_kl_loss": True}),
+                                                    ("grpo", {}, {"ppo_mini_batch_size": 1})])
+def test_the_first_mini_batch_reuses_the_update_forward(make_spec, monkeypatch, estimator, params, train):
+    """The first mini-batch's old log-probs taken from the update's own first forward give the same step
+    as a separate no-grad pass over every row (the numbers are equal; one forward fewer), also for an
+    estimator that reads the old log-probs (ACE) and with two mini-batches (the second is off-policy)."""
     from rlvr_repro.train import local
 
     def one_step(fused: bool):
-        monkeypatch.setattr(local, "is_single_on_policy_pass", lambda s, n: fused)
+        if not fused:
+            monkeypatch.setattr(local, "fused_rows", lambda s, n: 0)
         spec = parse_run_spec(make_spec(estimator=estimator, params=params, lr=1e-2, group_size=4,
                                         prompts_per_step=2, micro_batch_size=4, **train))
         t = build_trainer(spec, reward_fn=lambda d, s, g: [float(len(x) % 2) for x in s], dtype="float32")
         record = local.train_step(t, 1)
+        monkeypatch.undo()
         return record, [p.detach().clone() for p in t.model.parameters()]
 
     fused, params_fused = one_step(True)
     plain, params_plain = one_step(False)
-    assert "timing/old_log_prob_s" in plain and "timing/old_log_prob_s" not in fused
+    assert "timing/old_log_prob_s" in plain
+    assert ("timing/old_log_prob_s" in fused) == ("ppo_mini_batch_size" in train)  # only the 2nd mini-batch's rows
     assert fused["reward_mean"] == plain["reward_mean"] and fused["grad_norm"] > 0
     assert fused["grad_norm"] == pytest.approx(plain["grad_norm"], rel=1e-4)
+    assert fused["entropy"] == pytest.approx(plain["entropy"], rel=1e-5)
     assert all(torch.allclose(a, b, atol=1e-6) for a, b in zip(params_fused, params_plain))
 
 
-def test_the_pass_is_single_only_for_one_epoch_over_one_mini_batch(make_spec):
-    from rlvr_repro.train.local import is_single_on_policy_pass
+def test_fused_rows_are_the_first_mini_batch(make_spec):
+    from rlvr_repro.train.local import fused_rows
 
     s = parse_run_spec(make_spec(prompts_per_step=4, group_size=2)).train
-    assert is_single_on_policy_pass(s, 8)
-    assert not is_single_on_policy_pass(parse_run_spec(make_spec(prompts_per_step=4, group_size=2,
-                                                                 ppo_mini_batch_size=2)).train, 8)
-    assert not is_single_on_policy_pass(parse_run_spec(make_spec(prompts_per_step=4, group_size=2,
-                                                                 ppo_epochs=2)).train, 8)
+    assert fused_rows(s, 8) == 8 and fused_rows(s, 6) == 6  # one mini-batch (DAPO may keep fewer groups)
+    two = parse_run_spec(make_spec(prompts_per_step=4, group_size=2, ppo_mini_batch_size=2)).train
+    assert fused_rows(two, 8) == 4
+    epochs = parse_run_spec(make_spec(prompts_per_step=4, group_size=2, ppo_epochs=2)).train
+    assert fused_rows(epochs, 8) == 8  # epoch 1 runs before any update; epoch 2 reuses the old log-probs

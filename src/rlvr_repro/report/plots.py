@@ -36,8 +36,16 @@ TRAIN_KEYS = (
     "reward_mean", "response_length_mean", "entropy", "entropy_proxy", "frac_all_solved", "frac_none_solved",
     "truncated_frac", "clip_frac", "kl", "grad_norm", "loss", "lr", "n_groups_kept",
 )
-# Keys overlaid across methods in the per-(model, dataset) comparison figure.
-COMPARE_KEYS = ("reward_mean", "truncated_frac", "entropy", "response_length_mean", "frac_none_solved")
+# Keys overlaid across methods in the per-(model, dataset) comparison figure (the local leaderboard's
+# learning curves), with their panel titles.
+COMPARE_KEYS = {
+    "reward_mean": "train reward (verifier)",
+    "truncated_frac": "truncated responses",
+    "entropy": "token entropy (nats)",
+    "frac_none_solved_generated": "all-negative groups (generated)",
+    "frac_nonzero_adv": "responses with advantage != 0",
+    "response_length_mean": "response length (tokens)",
+}
 # raw keys already drawn under a canonical name
 _SHOWN_AS_CANONICAL = {k for name in TRAIN_KEYS for k in CANONICAL.get(name, ())}
 
@@ -101,7 +109,9 @@ def plot_training_curves(logs: pd.DataFrame, out_dir: Path) -> list[Path]:
 
 
 def plot_training_comparison(logs: pd.DataFrame, out_dir: Path) -> list[Path]:
-    """Per (model, dataset): COMPARE_KEYS overlaid, one line per method (mean over seeds per step).
+    """Per (model, dataset): COMPARE_KEYS overlaid, one line per method (mean over seeds per step), the
+    legend in a panel of its own (the local leaderboard overlays eleven methods; beyond ten colours the
+    line style changes too).
 
     Writes ``{out_dir}/compare__{model}__{dataset}.png``.
     """
@@ -111,20 +121,24 @@ def plot_training_comparison(logs: pd.DataFrame, out_dir: Path) -> list[Path]:
         keys = [k for k in COMPARE_KEYS if k in group.columns and _has_values(group[k])]
         if not keys:
             continue
-        fig = Figure(figsize=(3.6 * len(keys), 2.8))
+        ncols = min(3, len(keys) + 1)
+        nrows = math.ceil((len(keys) + 1) / ncols)
+        fig = Figure(figsize=(4.0 * ncols, 2.9 * nrows))
         for i, key in enumerate(keys):
-            ax = fig.add_subplot(1, len(keys), i + 1)
+            ax = fig.add_subplot(nrows, ncols, i + 1)
             for method, runs in group.groupby("method", sort=False):
                 curve = runs.groupby("step")[key].mean().dropna()
                 n_seeds = runs["run_id"].nunique()
                 draw_series(ax, curve.index, curve.values, color=method_color(method),
                             label=f"{method_label(method)} ({n_seeds} seed{'s' * (n_seeds > 1)})")
-            ax.set_title(key, fontsize=9)
+            ax.set_title(COMPARE_KEYS[key], fontsize=9)
             ax.set_xlabel("step", fontsize=8)
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.tick_params(labelsize=7)
             ax.grid(alpha=0.3)
-        fig.axes[0].legend(fontsize=7)
+        legend = fig.add_subplot(nrows, ncols, len(keys) + 1)
+        legend.axis("off")
+        legend.legend(*fig.axes[0].get_legend_handles_labels(), loc="center", fontsize=7, frameon=False)
         fig.suptitle(f"{model} on {dataset}", fontsize=10)
         paths.append(_save(fig, Path(out_dir) / f"compare__{_safe(model)}__{_safe(dataset)}.png"))
     return paths

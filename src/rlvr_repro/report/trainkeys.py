@@ -1,9 +1,9 @@
 """One name per training-log quantity, whichever backend wrote the log.
 
 The local trainer and verl name some quantities differently (docs/CONTRACTS.md): the local loop
-writes ``frac_all_incorrect``, verl runs our plug-in's ``diag/frac_none_solved``. Every plot and figure
-reads a quantity through :func:`train_series` / :func:`with_canonical`, so a figure is never empty
-because a log came from the other backend.
+writes ``frac_all_incorrect`` (over every generated group), verl runs our plug-in's
+``diag/frac_none_solved``. Every plot and figure reads a quantity through :func:`train_series` /
+:func:`with_canonical`, so a figure is never empty because a log came from the other backend.
 
 ``entropy`` is the policy's token entropy, -sum_v pi(v) log pi(v) (verl's ``actor/entropy``; the local
 trainer's ``entropy``). The local ``entropy_proxy`` (mean NLL of the sampled tokens, EGPO's Eq. 5) is
@@ -27,6 +27,10 @@ CANONICAL: dict[str, tuple[str, ...]] = {
     "reward_mean": ("reward_mean",),
     "response_length_mean": ("response_length_mean",),
     "kappa": ("diag/asym_kappa",),
+    # of the responses generated in a step, the fraction with a non-zero advantage (local trainer)
+    "frac_nonzero_adv": ("frac_nonzero_adv",),
+    # all-negative groups among *every* group generated (before DAPO's filter) where the log has it
+    "frac_none_solved_generated": ("frac_all_incorrect", "diag/frac_none_solved"),
     "logprob_gain_correct": ("diag/logprob_gain_correct",),
 }
 

@@ -137,9 +137,12 @@ def collect_rollouts(t: Trainer, step: int, timings: Timings) -> tuple[RolloutBa
     return train_batch, generated
 
 
-def is_single_on_policy_pass(s: TrainSettings, n_rows: int) -> bool:
-    """One epoch over one mini-batch: the update's first forward *is* the old policy's forward."""
-    return s.ppo_epochs == 1 and s.mini_batch_prompts * s.group_size >= n_rows
+def fused_rows(s: TrainSettings, n_rows: int) -> int:
+    """How many rows take their old log-probs from the update's own first forward: the first mini-batch's.
+    Nothing has been updated when it runs, so its forward *is* the old policy's (ratio exactly 1, as
+    on-policy PPO has it); the later mini-batches (and epochs) run after an update and need the old
+    policy's log-probs from a separate no-grad pass, taken before the first update."""
+    return min(n_rows, s.mini_batch_prompts * s.group_size)
 
 
 def micro_slices(n_rows: int, micro_rows: int, start: int = 0) -> list[slice]:
@@ -152,15 +155,17 @@ def needs_token_entropy(t: Trainer) -> bool:
 
 
 def forward_with_grad(t: Trainer, inputs: dict, width: int, rows: list[slice]) -> list[tuple]:
-    """The update's forward passes, kept with their graphs: ``[(rows, log_prob, entropy)]``."""
+    """The update's forward passes, kept with their graphs: ``[(rows, log_prob, entropy)]``. The token
+    entropy is always computed from the logits the forward has (it is logged); it keeps its graph only
+    when the loss has an entropy bonus."""
     s = t.settings
     out = []
     for r in rows:
         log_prob, entropy = response_log_probs(t.model, inputs["input_ids"][r], inputs["attention_mask"][r],
                                                inputs["position_ids"][r], width, temperature=s.temperature,
-                                               with_entropy=s.entropy_coeff != 0 or needs_token_entropy(t))
-        if entropy is not None and s.entropy_coeff == 0:
-            entropy = entropy.detach()  # read by the estimator only: no backward through it
+                                               with_entropy=True)
+        if s.entropy_coeff == 0:
+            entropy = entropy.detach()  # logged only: no backward through it
         out.append((r, log_prob, entropy))
     return out
 
@@ -170,7 +175,7 @@ def update_policy(t: Trainer, batch: RolloutBatch, inputs: dict, old_log_probs: 
                   first_forward: list[tuple] | None = None) -> dict:
     """Step 4: ``ppo_epochs`` passes of mini-batch AdamW updates with verl's loss; returns loss metrics.
 
-    ``first_forward`` (from :func:`forward_with_grad`, single on-policy pass only) supplies the first
+    ``first_forward`` (from :func:`forward_with_grad` over :func:`fused_rows`) supplies the first
     mini-batch's micro-batch forwards, so they are not run twice.
 
     Metrics follow verl's aggregation: loss terms are normalised by the mini-batch, so they are summed
@@ -200,7 +205,7 @@ def update_policy(t: Trainer, batch: RolloutBatch, inputs: dict, old_log_probs: 
                 parts = micro_batch_loss(t.actor_config, log_prob=log_prob, old_log_prob=old_log_probs[rows],
                                          advantages=advantages[rows], response_mask=mask[rows], batch_info=info,
                                          ref_log_prob=None if ref_log_probs is None else ref_log_probs[rows],
-                                         entropy=entropy)
+                                         entropy=entropy if s.entropy_coeff != 0 else None)
                 parts.loss.backward()
                 t.master.collect_grads()
                 values = {"loss": float(parts.loss.detach()), "pg_loss": parts.pg_loss,
@@ -243,11 +248,21 @@ def rollout_metrics(batch: RolloutBatch, generated: list[RolloutBatch], s: Train
             "n_gen_batches": len(generated)}
 
 
+def nonzero_advantage_fraction(advantages: torch.Tensor, n_generated: int) -> float:
+    """Of every response generated this step, the fraction whose advantage is non-zero on some token,
+    i.e. that the update learns from. All-equal groups under GRPO, and groups DAPO's filter drops,
+    count as zero: the quantity LENS's and EGPO's all-negative-group signals raise."""
+    return float((advantages != 0).any(dim=-1).sum()) / n_generated if n_generated else 0.0
+
+
 def log_prob_metrics(mask: torch.Tensor, old_log_probs: torch.Tensor, ref_log_probs: torch.Tensor | None,
-                     kl_type: str) -> dict:
-    """entropy_proxy: mean NLL of the sampled tokens (EGPO's proxy); kl: token-mean of verl's
-    ``kl_penalty(old, ref)`` with the configured estimator (null without a reference model)."""
-    out = {"entropy_proxy": _token_mean(-old_log_probs, mask), "kl": None}
+                     kl_type: str, entropy: torch.Tensor | None = None) -> dict:
+    """entropy: token-mean of the policy's true token entropy -Σ_v p log p over the full vocabulary
+    (verl's ``actor/entropy``), from the forward that gave the old log-probs, i.e. the policy that
+    sampled the batch; entropy_proxy: mean NLL of the sampled tokens (EGPO's proxy); kl: token-mean of
+    verl's ``kl_penalty(old, ref)`` with the configured estimator (null without a reference model)."""
+    out = {"entropy": None if entropy is None else _token_mean(entropy, mask),
+           "entropy_proxy": _token_mean(-old_log_probs, mask), "kl": None}
     if ref_log_probs is not None:
         kl = kl_penalty(logprob=old_log_probs, ref_logprob=ref_log_probs, kl_penalty=kl_type)
         out["kl"] = float(agg_loss(loss_mat=kl, loss_mask=mask.bool(), loss_agg_mode="token-mean"))
@@ -258,34 +273,37 @@ def train_step(t: Trainer, step: int) -> dict:
     """One optimizer step (see the module docstring); returns its ``train_log.jsonl`` record."""
     s = t.settings
     torch.manual_seed(step_seed(t.spec.seed, step))
-    timings, t0 = Timings(), time.perf_counter()
+    timings, t0, cpu0 = Timings(), time.perf_counter(), time.process_time()
     record = {"step": step, "lr": t.optimizer.param_groups[0]["lr"],
               "compute_dtype": str(t.model.dtype).removeprefix("torch.")}
 
     # 1. rollout: sample, score, (dynamic sampling) filter and refill
     batch, generated = collect_rollouts(t, step, timings)
-    record.update(rollout_metrics(batch, generated, s), epoch=t.sampler.epoch, entropy_proxy=None, kl=None,
-                  **NO_UPDATE)
+    record.update(rollout_metrics(batch, generated, s), epoch=t.sampler.epoch, entropy=None, entropy_proxy=None,
+                  kl=None, frac_nonzero_adv=0.0, **NO_UPDATE)
     if batch.n_rows:  # dynamic sampling may have dropped every group: then there is nothing to learn from
         inputs, width = batch.model_inputs(), batch.response_ids.shape[1]
         micro_rows = s.micro_batch_size or s.mini_batch_prompts * s.group_size
 
         # 2. log-probs of the sampled tokens: current policy (old) and frozen initial policy (ref).
-        # In a single on-policy pass the old log-probs are the update's own first forward (detached):
-        # the same numbers, one forward fewer (the ratio is then exactly 1, as on-policy PPO has it).
-        # The estimator's token entropy (EDGE-GRPO) comes from the same forward as the old log-probs.
-        first_forward, token_entropy = None, None
-        if is_single_on_policy_pass(s, batch.n_rows):
-            with timings.measure("update"):
-                first_forward = forward_with_grad(t, inputs, width, micro_slices(batch.n_rows, micro_rows))
-            old_log_probs = torch.cat([lp.detach() for _, lp, _ in first_forward])
-            if needs_token_entropy(t):
-                token_entropy = torch.cat([ent.detach() for _, _, ent in first_forward])
-        else:
+        # The first mini-batch's old log-probs are the update's own first forward (detached): the same
+        # numbers, one forward fewer; the other rows get a no-grad pass before anything is updated.
+        # The policy's token entropy comes from the same forwards (logged; the bonus when entropy_coeff > 0;
+        # EDGE-GRPO's per-token input, as verl's ``entropys`` of the old-log-prob forward).
+        n_fused = fused_rows(s, batch.n_rows)
+        with timings.measure("update"):
+            first_forward = forward_with_grad(t, inputs, width, micro_slices(n_fused, micro_rows)) if n_fused else None
+        old_parts = [lp.detach() for _, lp, _ in first_forward or ()]
+        entropy_parts = [e.detach() for _, _, e in first_forward or ()]
+        if n_fused < batch.n_rows:
             with timings.measure("old_log_prob"):
-                old_log_probs, token_entropy = batched_response_stats(
-                    t.model, inputs, width, temperature=s.temperature, micro_batch_size=micro_rows,
-                    with_entropy=needs_token_entropy(t))
+                rest = {k: v[n_fused:] for k, v in inputs.items()}
+                lp, ent = batched_response_stats(t.model, rest, width, temperature=s.temperature,
+                                                 micro_batch_size=micro_rows, with_entropy=True)
+            old_parts.append(lp)
+            entropy_parts.append(ent)
+        old_log_probs, entropy = torch.cat(old_parts), torch.cat(entropy_parts)
+        token_entropy = entropy if needs_token_entropy(t) else None  # the estimator's input (EDGE-GRPO)
         ref_log_probs = None
         if t.ref_model is not None:
             with timings.measure("ref_log_prob"):
@@ -301,7 +319,8 @@ def train_step(t: Trainer, step: int) -> dict:
             diagnostics = training_diagnostics(rewards=batch.scores, index=list(batch.uids),
                                                response_mask=batch.response_mask, old_log_probs=old_log_probs,
                                                ref_log_probs=ref_log_probs)
-        record.update(log_prob_metrics(batch.response_mask, old_log_probs, ref_log_probs, s.kl_loss_type))
+        record.update(log_prob_metrics(batch.response_mask, old_log_probs, ref_log_probs, s.kl_loss_type, entropy))
+        record["frac_nonzero_adv"] = nonzero_advantage_fraction(advantages, sum(b.n_rows for b in generated))
         record.update({f"diag/{k}": v for k, v in diagnostics.items()})
 
         # 4. policy update: ppo_epochs x mini-batches x micro-batches with verl's loss, AdamW
@@ -320,6 +339,8 @@ def train_step(t: Trainer, step: int) -> dict:
 
     # 5. the log record's timings
     record["time_s"] = time.perf_counter() - t0
+    # CPU seconds of this process (all threads): on a busy machine time_s >> cpu_s / threads shows waiting
+    timings.seconds["cpu"] = time.process_time() - cpu0
     t.elapsed_s += record["time_s"]
     record["elapsed_s"] = t.elapsed_s
     record.update({f"timing/{k}_s": v for k, v in timings.seconds.items()})
