@@ -283,7 +283,7 @@ def test_edge_grpo_gets_the_old_policys_shannon_token_entropy(make_spec, tmp_pat
         return real(name, **kw)
 
     monkeypatch.setattr(local, "compute_advantages", spy)
-    spec = make_spec(estimator="edge_grpo", total_steps=1, ppo_mini_batch_size=mini_batch, lr=0.0)
+    spec = make_spec(estimator="edge_grpo", total_steps=1, ppo_mini_batch_size=mini_batch)  # one step: the entropy is read before its update
     model = AutoModelForCausalLM.from_pretrained(spec["model"]["path"]).eval()
     captured = {}
     real_update = local.update_policy
