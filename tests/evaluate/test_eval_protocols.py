@@ -151,7 +151,7 @@ def test_each_protocol_names_the_grader_of_its_papers_harness(protocols):
     raw = yaml.safe_load(CONFIG.read_text())["protocols"]
     assert all("grader" in spec for spec in raw.values())
     assert {name: p["grader"] for name, p in protocols.items()} == {
-        "ace": "math_verify", "ace_analysis": "math_verify", "lens": "math_verify", "egpo": "evalscope",
+        "ace": "math_verify", "ace_analysis": "math_verify", "ace_entropy": "math_verify", "lens": "math_verify", "egpo": "evalscope",
         "asymgrpo": "math_verify", "asymgrpo_appg": "math_verify", "local": "strict_answer"}
     assert validate_protocol("p", BASE)["grader"] == "math_verify"       # not named: the strict default
     lines = protocol_graders(raw)

@@ -162,8 +162,13 @@ def test_one_step_follows_the_advantages_and_reads_the_right_log_probs(make_spec
     torch.testing.assert_close(kw["rewards"], shaped)
     expected = compute_advantages(t.spec.estimator, rewards=shaped, index=list(second.batch.uids),
                                   response_mask=second.mask, old_log_probs=old,
-                                  ref_log_probs=kw["ref_log_probs"], **t.spec.params)
+                                  ref_log_probs=kw["ref_log_probs"], token_entropy=kw.get("token_entropy"),
+                                  **t.spec.params)
     torch.testing.assert_close(second.advantages, expected, atol=1e-4, rtol=1e-4)
+    if "token_entropy" in REQUIRES[t.spec.estimator]:  # EDGE-GRPO: the sampling policy's Shannon entropy
+        torch.testing.assert_close(kw["token_entropy"] * second.mask, entropy * second.mask, atol=1e-4, rtol=0)
+    else:
+        assert kw.get("token_entropy") is None
     # the logged true entropy is the sampling policy's, and the non-zero-advantage share counts responses
     n_tokens = float(second.mask.sum())
     assert second.record["entropy"] == pytest.approx(float((entropy * second.mask).sum()) / n_tokens, rel=1e-4)
