@@ -17,6 +17,9 @@ is warm-up, steps 2..N are averaged), one after the other in this run:
   hog + fix       the same hog, ``OMP_WAIT_POLICY=PASSIVE``
   pair, 1 thread  two 1-thread processes side by side (with the fix), nothing else: their steps per
                   second against one ``--threads`` process (the local configs run 1-thread jobs in pairs)
+  quiet, 1 thread / hog, 1 thread
+                  one 1-thread process with the fix (the local configs' setting: ``threads.train: 1``),
+                  alone and beside the hog
 
 The hog (``--hog``): ``torch`` (default) is another torch job, a 2-thread matmul loop with the default
 wait policy, like a test run or a second trainer; ``python`` is one pure-Python busy loop. Printed:
@@ -157,7 +160,8 @@ HOGS = {
 }
 # (name, hog beside it, the fix, threads per process (None: --threads), processes side by side)
 CASES = (("quiet", False, False, None, 1), ("quiet + fix", False, True, None, 1), ("hog", True, False, None, 1),
-         ("hog + fix", True, True, None, 1), ("pair, 1 thread", False, True, 1, 2))
+         ("hog + fix", True, True, None, 1), ("pair, 1 thread", False, True, 1, 2),
+         ("quiet, 1 thread", False, True, 1, 1), ("hog, 1 thread", True, True, 1, 1))
 
 
 def case_env(fix: bool) -> dict:
@@ -204,18 +208,26 @@ def contention(args, model: str) -> None:
           f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     results = {}
     for name, hog, fix, threads, copies in CASES:
+        if args.cases and name not in args.cases:
+            continue
         results[name] = r = run_case(args, model, hog, fix, threads or args.threads, copies)
         print(f"  {name:15s} step {r['step_s']:7.2f} s   cpu {r['cpu_s']:7.2f} s   ({r['copies']} x {r['threads']} "
               f"thread(s), step 1 {r['first_s']:.1f} s, {r['dtype']})", flush=True)
-    q, qf, h, hf = (results[c[0]]["step_s"] for c in CASES[:4])
-    pair = results[CASES[4][0]]["step_s"]
+    step = {name: r["step_s"] for name, r in results.items()}
+    ratios = (("hog / quiet, default wait policy", "hog", "quiet", ""),
+              ("hog / quiet, with the fix", "hog + fix", "quiet", "   (goal <= ~3x)"),
+              ("hog, 1 thread + fix / quiet", "hog, 1 thread", "quiet",
+               "   (the local configs' setting against the quiet default; goal <= ~3x)"),
+              ("hog, 1 thread / quiet, 1 thread", "hog, 1 thread", "quiet, 1 thread", ""),
+              ("hog: default / fix", "hog", "hog + fix", ""),
+              ("quiet: fix / default", "quiet + fix", "quiet", "   (the fix's cost on an idle machine)"))
     print("ratios (same run):")
-    print(f"  hog / quiet, default wait policy   {h / q:5.2f}x")
-    print(f"  hog / quiet, with the fix          {hf / q:5.2f}x   (goal <= ~3x)")
-    print(f"  hog: default / fix                 {h / hf:5.2f}x")
-    print(f"  quiet: fix / default               {qf / q:5.2f}x   (the fix's cost on an idle machine)")
-    print(f"  steps per second, two 1-thread processes / one {args.threads}-thread process (both with the fix): "
-          f"{2 * qf / pair:5.2f}x")
+    for label, num, den, note in ratios:
+        if num in step and den in step:
+            print(f"  {label:34s} {step[num] / step[den]:5.2f}x{note}")
+    if "pair, 1 thread" in step and "quiet + fix" in step:
+        print(f"  steps per second, two 1-thread processes / one {args.threads}-thread process (both with the fix): "
+              f"{2 * step['quiet + fix'] / step['pair, 1 thread']:5.2f}x")
     print(f"bench wall time {time.perf_counter() - t0:.0f} s; load average after: {os.getloadavg()[0]:.2f}")
 
 
@@ -266,6 +278,8 @@ def main() -> None:
     parser.add_argument("--model", help="HF directory of SmolLM2-135M-Instruct (default: convert the GGUF)")
     parser.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "rlvr_bench_smollm2"))
     parser.add_argument("--steps", type=int, default=3, help="training steps per case (the first is warm-up)")
+    parser.add_argument("--cases", nargs="+", choices=[c[0] for c in CASES], metavar="CASE",
+                        help="contention: only these cases (default: all); names as printed, quoted")
     parser.add_argument("--reps", type=int, default=2, help="--levers: repetitions of each baseline (best is kept)")
     parser.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16"])
     parser.add_argument("--threads", type=int, default=2)
