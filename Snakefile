@@ -56,6 +56,6 @@ include: "workflow/rules/report.smk"
 rule all:
     default_target: True
     input:
-        rules.tables.input,
+        rules.tables.output,  # its inputs are every metrics.json (listing them again costs planning time)
         rules.report.output,
         PLAN.eval_part_targets(),  # packed checkpoints: one Slurm allocation per part (evaluate.smk)

@@ -103,7 +103,7 @@ def test_partial_run_on_disk_uses_measured_step_times(plan, tmp_path):
 def test_local_rules_are_read_from_the_workflow():
     local = local_rules()
     assert {"all", "download_source", "check_verl", "prepare_model"} <= local
-    assert not local & {"grade", "metrics", "merge_checkpoint", "build_dataset"}
+    assert not local & {"score_ace", "generate_ace", "merge_checkpoint", "build_dataset"}
 
 
 def test_group_jobs_count_once(tmp_path):
@@ -147,14 +147,14 @@ def test_cli_on_the_default_config(tmp_path):
     sub = json.loads(out.read_text())["experiments"]["asymgrpo_entreg_qwen3"]["submissions"]
     # 1 run: 1 training job, 1 job merging its 6 checkpoints, 3 evaluation allocations (the checkpoints
     # 3 at a time, eval.checkpoints_per_allocation.asymgrpo, + the base model), each a group of
-    # generate + 5 x (grade + metrics) per checkpoint (+ diagnostics at the last/base, + the part marker)
+    # generate + score per checkpoint (+ diagnostics at the last/base, + the part marker)
     by_rule = sub["by_rule"]
     assert sum(v for k, v in by_rule.items() if k.startswith("train_verl")) == 1
     assert sum(v for k, v in by_rule.items() if k.startswith("merge_checkpoints")) == 1
     groups = {k: v for k, v in by_rule.items() if k.startswith("group[")}
-    assert sum(groups.values()) == 3 and all("grade+metrics" in k for k in groups), groups
+    assert sum(groups.values()) == 3 and all("generate_asymgrpo+score_asymgrpo" in k for k in groups), groups
     assert sum(v for k, v in groups.items() if "eval_part" in k) == 2, groups
-    assert "grade" not in by_rule and "metrics" not in by_rule
+    assert not {"generate_asymgrpo", "score_asymgrpo"} & set(by_rule)  # only inside groups
     # every job is local, submitted alone, or one of the jobs a group submission holds
     assert sub["submissions"] == sum(by_rule.values()) and sub["jobs"] > sub["submissions"] + sub["local"]
     assert "Slurm submissions by rule" in proc.stdout and "qwen3_4b-math_train-asym_reinforce_entreg_qwen3-s0" in proc.stdout

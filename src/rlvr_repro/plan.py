@@ -390,6 +390,17 @@ class Plan:
     def metrics_targets(self, protocol: str | None = None) -> list[str]:
         return [f"{self.eval_dir(*cell)}/metrics.json" for cell in self.eval_cells(protocol)]
 
+    @staticmethod
+    def score_marker(protocol: str, subject: str, step: int) -> str:
+        """The sentinel a checkpoint's score job writes after all its grades and metrics
+        (rlvr_repro.evaluate.scoring.SCORE_FILE), listing them."""
+        return f"{RESULTS}/eval/{protocol}/{subject}/step_{step}/score.json"
+
+    def score_targets(self, protocol: str | None = None) -> list[str]:
+        """One score.json per evaluated checkpoint (the report rules' input: one file per checkpoint)."""
+        return list(dict.fromkeys(self.score_marker(p, subject, step)
+                                  for p, subject, step, _ in self.eval_cells(protocol)))
+
     def diagnostics_which(self, protocol: str) -> str:
         """``protocols.<p>.diagnostics`` when set (ACE's analysis protocol measures every evaluated step),
         else config ``eval.diagnostics``: last (default) | all | none."""
@@ -444,17 +455,15 @@ class Plan:
         return f"{RESULTS}/eval/{protocol}/{subject}/part_{part}.done"
 
     def eval_part_inputs(self, protocol: str, subject: str, part: int) -> list[str]:
-        """Every metrics.json and diagnostics.json of the part's checkpoints: what its marker waits for."""
+        """The score.json and every diagnostics.json of the part's checkpoints: what its marker waits for."""
         steps = self.eval_part_steps(protocol, subject, part)
         if not steps:
             raise ConfigError(f"{subject} has no part {part} under protocol {protocol}")
         out = []
         for step in steps:
-            for b in self.benchmarks(protocol):
-                cell = self.eval_dir(protocol, subject, step, b)
-                out.append(f"{cell}/metrics.json")
-                if self._has_diagnostics(protocol, subject, step):
-                    out.append(f"{cell}/diagnostics.json")
+            out.append(self.score_marker(protocol, subject, step))
+            if self._has_diagnostics(protocol, subject, step):
+                out += [f"{self.eval_dir(protocol, subject, step, b)}/diagnostics.json" for b in self.benchmarks(protocol)]
         return out
 
     def eval_part_targets(self) -> list[str]:

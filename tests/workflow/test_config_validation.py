@@ -96,6 +96,6 @@ def test_snakemake_plans_the_default_config(tmp_path):
     assert proc.returncode == 0, out[-3000:]
     assert json.loads(probe.read_text()) == [], "planning imported heavy modules"
     for rule in ("download_source", "prepare_model", "build_dataset", "render_family", "check_verl",
-                 "train_verl_160steps_every20_1x8gpu", "merge_checkpoints_160steps_every20", "generate_ace", "grade", "metrics", "diagnostics_ace", "tables", "figures",
+                 "train_verl_160steps_every20_1x8gpu", "merge_checkpoints_160steps_every20", "generate_ace", "score_ace", "diagnostics_ace", "tables", "figures",
                  "report"):
         assert rule in out, f"{rule} missing from the plan"

@@ -3,7 +3,7 @@
 Runs every stage for real (GGUF -> HF conversion, fixture data through the builders, two training
 runs with the local trainer, transformers generation, math-verify grading, metrics, tables, plots,
 report), then checks Snakemake's incremental behaviour: a rerun does nothing, and deleting one
-metrics.json rebuilds exactly that file.
+metrics.json rescored its checkpoint only.
 """
 import csv
 import importlib.util
@@ -99,13 +99,24 @@ def test_rerun_does_nothing(dag):
 
 @pytest.mark.slow
 def test_deleting_one_metrics_file_rebuilds_only_what_depends_on_it(dag):
-    target = dag / "results/eval/local/base-smollm2_135m/step_0/local_words/metrics.json"
-    before = {p: p.stat().st_mtime_ns for p in (dag / "results/eval").rglob("*.json*") if p != target}
+    """Grades and metrics are one job per checkpoint (score_local): the checkpoint is regraded from its
+    generations, its diagnostics (which read its grades) and the report follow; no generation, and
+    nothing of the other checkpoints, is redone."""
+    ckpt = dag / "results/eval/local/smollm2_135m-local_arith-grpo-s0/step_2"
+    target = ckpt / "local_words/metrics.json"
+    files = [p for p in (dag / "results/eval").rglob("*.json*") if p != target]
+    before = {p: p.stat().st_mtime_ns for p in files}
     target.unlink()
     plan = snakemake(dag, "all", "-n", "--quiet", "rules")
-    jobs = {line.split()[0] for line in plan.stdout.splitlines() if line.strip() and line.split()[-1].isdigit()}
-    assert {"metrics", "tables", "plots", "report"} >= jobs - {"all", "job", "total"} >= {"metrics"}, plan.stdout
+    counts = {line.split()[0]: int(line.split()[-1]) for line in plan.stdout.splitlines()
+              if len(line.split()) == 2 and line.split()[-1].isdigit()}
+    counts.pop("total", None)
+    assert counts == {"score_local": 1, "diagnostics_local": 1, "tables": 1, "plots": 1, "figures": 1, "report": 1,
+                      "all": 1}, plan.stdout
     snakemake(dag, "all")
     assert target.is_file()
-    after = {p: p.stat().st_mtime_ns for p in before}
-    assert after == before  # generations, grades and the other metrics were not touched
+    after = {p: p.stat().st_mtime_ns for p in files}
+    untouched = {p for p in files if not p.is_relative_to(ckpt) or p.name == "generations.jsonl"}
+    assert {p for p in untouched if after[p] != before[p]} == set()  # generations and other checkpoints
+    rescored = {p.relative_to(ckpt).as_posix() for p in files if p.is_relative_to(ckpt) and after[p] != before[p]}
+    assert {"score.json", "local_arith/grades.jsonl", "local_arith/metrics.json"} <= rescored

@@ -50,6 +50,11 @@ def test_eval_cells_include_base_model_once_per_model():
                                   for m in ("m1", "m2") for b in ("b1", "b2"))
     # 8 runs x 3 checkpoints x 2 benchmarks + 2 base models x 2 benchmarks
     assert len(targets) == 8 * 3 * 2 + 4
+    # one score.json per checkpoint (the report rules' inputs): 8 runs x 3 checkpoints + 2 base models
+    scores = plan.score_targets()
+    assert len(scores) == len(set(scores)) == 8 * 3 + 2
+    assert "results/eval/p/base-m1/step_0/score.json" in scores
+    assert "results/eval/p/m1-d-grpo-s0/step_10/score.json" in scores
 
 
 def test_eval_steps_last_and_explicit():
@@ -221,11 +226,13 @@ def test_packed_checkpoints_form_parts_of_one_allocation():
     assert plan.eval_group_name("p", rid, 10) == f"eval_p_{rid}_part1"
     assert plan.eval_group_name("p", "base-m1", 0) == "eval_p_base-m1_step0"  # the base model is never packed
     assert plan.eval_part_steps("p", rid, 0) == [4, 8] and plan.eval_part_steps("p", rid, 1) == [10]
-    # the marker waits for every cell of its checkpoints: metrics of both benchmarks, diagnostics at the last step
-    assert sorted(plan.eval_part_inputs("p", rid, 1)) == sorted(
-        [f"results/eval/p/{rid}/step_10/{b}/{f}" for b in ("b1", "b2") for f in ("metrics.json", "diagnostics.json")])
-    assert sorted(plan.eval_part_inputs("p", rid, 0)) == sorted(
-        f"results/eval/p/{rid}/step_{s}/{b}/metrics.json" for s in (4, 8) for b in ("b1", "b2"))
+    # the marker waits for every checkpoint's score.json (after all its metrics) and, at the last step,
+    # the diagnostics of both benchmarks
+    assert sorted(plan.eval_part_inputs("p", rid, 1)) == [
+        f"results/eval/p/{rid}/step_10/b1/diagnostics.json", f"results/eval/p/{rid}/step_10/b2/diagnostics.json",
+        f"results/eval/p/{rid}/step_10/score.json"]
+    assert plan.eval_part_inputs("p", rid, 0) == [f"results/eval/p/{rid}/step_4/score.json",
+                                                  f"results/eval/p/{rid}/step_8/score.json"]
     assert sorted(plan.eval_part_targets()) == sorted(
         f"results/eval/p/{r}/part_{i}.done" for r in plan.runs for i in (0, 1))
     # unpacked protocols keep one allocation per checkpoint and no markers

@@ -4,8 +4,8 @@ A throw-away single-node cluster (slurmctld + slurmd + munged from Debian's pack
 that are /dev/null links; tests/slurm/start_slurm.sh, facts in notes/slurm/REPORT.md) comes up in
 seconds on a root CI machine. The test then builds one base-model metrics.json of the local config
 through it: the localrules (prepare_model, local_fixtures) run on the submit host, build_benchmark
-goes through `sbatch`, and generate_local (one GPU, `tasks_per_gpu: 0`), grade and metrics of the
-checkpoint go through one `sbatch` as one group job (workflow/rules/evaluate.smk). Snakemake has to
+goes through `sbatch`, and generate_local (one GPU, `tasks_per_gpu: 0`) and score_local (grades and
+metrics) of the checkpoint go through one `sbatch` as one group job (workflow/rules/evaluate.smk). Snakemake has to
 poll them with squeue and collect their outputs. The cluster is always stopped afterwards.
 
 The cluster fixture (`slurm_cluster`, tests/conftest.py) skips with the reason when not root, when
@@ -101,7 +101,7 @@ def _sbatch_calls(output: str) -> dict[str, list[str]]:
             assert rule, f"sbatch call without a rule comment: {head}"
             name = rule.group(1)
             if name.startswith(EVAL_GROUP):
-                assert name == f"{EVAL_GROUP}_generate_local_grade_metrics", name
+                assert name == f"{EVAL_GROUP}_generate_local_score_local", name
                 name = EVAL_GROUP
             calls.setdefault(name, []).append(head)
     return calls
@@ -144,13 +144,13 @@ def test_compute_jobs_went_through_sbatch_and_localrules_did_not(slurm_run):
 
 @pytest.mark.timeout(900)
 def test_eval_group_asks_slurm_for_one_gpu_and_one_task(slurm_run):
-    """One allocation for generate + grade + metrics of the checkpoint: the generate job's GPU, CPUs
-    and memory (the grades share them), the runtimes of the three layers added up."""
+    """One allocation for generate + score of the checkpoint: the generate job's GPU, CPUs and memory,
+    the runtimes of the two layers added up (10 + 10 minutes)."""
     calls = _sbatch_calls(slurm_run["output"])
     (gen,) = calls[EVAL_GROUP]
     assert re.search(r"--gpus=(\w+:)?1\b", gen), gen
     assert "--ntasks-per-gpu" not in gen, gen
-    assert "--mem 3000" in gen and "-t 30" in gen and "--cpus-per-task=1" in gen, gen
+    assert "--mem 3000" in gen and "-t 20 " in gen + " " and "--cpus-per-task=1" in gen, gen
     for rule in SUBMITTED_RULES - {EVAL_GROUP}:
         for call in calls[rule]:
             assert "--gpus" not in call and "--gres" not in call, call

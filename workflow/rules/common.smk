@@ -71,10 +71,10 @@ def eval_runtime(kind, protocol):
 
 def eval_member_resources(kind, share, protocol=None):
     """Resources of a job inside an evaluation group. A group job requests, per topological layer,
-    the sum of its members' resources (the max over layers; runtime adds up over layers). So the jobs
-    that run side by side (the grades of all benchmarks; metrics next to diagnostics) each get a
-    `1/share` part of the generate job's CPUs and memory, and their `eval_share` says how much of the
-    allocation they take. Outside a group (local runs) Snakemake ignores cpus_per_task / mem_mb.
+    the sum of its members' resources (the max over layers; runtime adds up over layers). So jobs
+    that run side by side each get a `1/share` part of the generate job's CPUs and memory, and their
+    `eval_share` says how much of the allocation they take. (Today every layer of a checkpoint holds one
+    job: generate, then score, then diagnostics; `share` is 1.) Outside a group (local runs) Snakemake ignores cpus_per_task / mem_mb.
     `protocol` None: the rule has a {protocol} wildcard and its runtime is looked up per job."""
     r, gen = res(kind), res("generate")
     if kind != "generate":
@@ -87,10 +87,6 @@ def eval_member_resources(kind, share, protocol=None):
     r = eval_alloc.resources(r, gen)
     r["runtime"] = eval_runtime(kind, protocol) if protocol else (lambda wc: eval_runtime(kind, wc.protocol))
     return r
-
-
-# Most cells of one checkpoint that run side by side in its group: the largest protocol's benchmarks.
-MAX_BENCHES = max([len(PLAN.benchmarks(p)) for p in PLAN.protocols()] or [1])
 
 
 def nthreads(group, default=1):
@@ -212,16 +208,14 @@ localrules:
     evaluate,
 
 
-def metrics_inputs(wildcards):
-    """A cell's grades; a trained checkpoint's cell also reads the base model's grades of the same
-    benchmark, for the paired lift (rlvr_repro.evaluate.metrics.paired_lift)."""
-    cell = f"results/eval/{wildcards.protocol}/{wildcards.subject}/step_{wildcards.step}/{wildcards.benchmark}"
-    inputs = {
-        "grades": f"{cell}/grades.jsonl",
-        "generations": f"{cell}/generations.jsonl",
-        "benchmark": f"results/benchmarks/{wildcards.benchmark}.jsonl",
-    }
-    if not wildcards.subject.startswith(BASE_PREFIX):
-        base = BASE_PREFIX + PLAN.subject_model(wildcards.subject)
-        inputs["base_grades"] = f"results/eval/{wildcards.protocol}/{base}/step_0/{wildcards.benchmark}/grades.jsonl"
-    return inputs
+def base_score_of(protocol):
+    """Input function of score_{protocol}: a trained checkpoint's metrics read the base model's grades
+    of the same benchmarks (the paired lift, rlvr_repro.evaluate.metrics.paired_lift), listed in the
+    base model's score.json; the base model's own score job reads none."""
+
+    def base_score(wildcards):
+        if wildcards.subject.startswith(BASE_PREFIX):
+            return []
+        return [PLAN.score_marker(protocol, BASE_PREFIX + PLAN.subject_model(wildcards.subject), 0)]
+
+    return base_score

@@ -1,14 +1,17 @@
 # Evaluation of every checkpoint (and the base model as step 0) under each active protocol.
 #   generate_{p}    (GPU with vLLM; CPU with transformers): one model load for all benchmarks of a checkpoint
-#   grade           (CPU): math-verify in a hard-timeout worker pool, one job per cell
-#   metrics         (CPU): pass@k, avg@n, standard errors, bootstrap CIs, MATH Levels 4-5 subset, per cell
+#   score_{p}       (CPU): every benchmark of a checkpoint graded (math-verify in a hard-timeout worker
+#                   pool), then its metrics.json (pass@k, avg@n, standard errors, bootstrap CIs, MATH
+#                   Levels 4-5 subset, lift over the base model)
 #   diagnostics_{p} (GPU): every benchmark of a checkpoint re-scored under policy + reference, one load each
 #                   (protocols with `token_entropy`: also the evaluated model's token entropy, ACE eq. 16)
 #   eval_part       marker of packed checkpoints (eval.checkpoints_per_allocation): one allocation per part
 # On a cluster all of these jobs of one checkpoint and protocol form one Snakemake group, i.e. one
-# Slurm allocation (common.smk eval_group). Each file stays its own job inside the group: a failed
-# cell fails alone and its rerun redoes only it.
-# Snakemake times the generate, grade and diagnostics jobs (`benchmark:`, logs/benchmarks/<stage>/...tsv:
+# Slurm allocation (common.smk eval_group). Grading and metrics are one job per checkpoint, not two per
+# cell: a paper config has ~4,200 cells, and Snakemake plans in time linear in its jobs (the dry run
+# took 51 s with per-cell jobs, benchmarks/bench_dryrun.py). Rebuilding one metrics.json therefore
+# regrades its checkpoint's cells from their generations (seconds of CPU); generation is never redone.
+# Snakemake times the generate, score and diagnostics jobs (`benchmark:`, logs/benchmarks/<stage>/...tsv:
 # wall seconds, max RSS, CPU time), the measured cost of each cell beside the cost estimate's model.
 # Generation resumes after a kill: it appends to a `.partial` file next to its output (not a
 # declared output, so Snakemake keeps it when a job fails) and renames it when complete.
@@ -53,6 +56,48 @@ for _p in PLAN.protocols():
             "../../scripts/generate.py"
 
     rule:
+        """Grades and metrics.json of every benchmark of the checkpoint, then score.json listing them (a
+        trained checkpoint's metrics also read the base model's grades, for the paired lift): one job
+        per checkpoint, because Snakemake's planning time grows with its jobs (benchmarks/bench_dryrun.py)
+        and, less, with their input files; so later rules read score.json, not each metrics.json."""
+        name:
+            f"score_{_p}"
+        input:
+            generations=[f"results/eval/{_p}/{{subject}}/step_{{step}}/{b}/generations.jsonl" for b in _benches],
+            benchmarks=[f"results/benchmarks/{b}.jsonl" for b in _benches],
+            base_score=base_score_of(_p),  # a trained checkpoint's lift reads the base model's grades
+        output:
+            grades=[f"results/eval/{_p}/{{subject}}/step_{{step}}/{b}/grades.jsonl" for b in _benches],
+            metrics=[f"results/eval/{_p}/{{subject}}/step_{{step}}/{b}/metrics.json" for b in _benches],
+            done=f"results/eval/{_p}/{{subject}}/step_{{step}}/score.json",  # written last
+        params:
+            protocol=config["protocols"][_p],
+            protocol_name=_p,
+            benchmarks=_benches,
+            # the loader names a benchmark's format (a local `math500`-shaped file grades like MATH-500)
+            formats=[PLAN.benchmark_format(b) for b in _benches],
+            # the protocol names its grader (config/protocols.yaml `grader`, default the strict math_verify)
+            grader=config["protocols"][_p].get("grader", "math_verify"),
+            family=lambda w: PLAN.family(PLAN.subject_model(w.subject)),
+            model=lambda w: PLAN.subject_model(w.subject),
+            base_subject=lambda w: BASE_PREFIX + PLAN.subject_model(w.subject),
+            workers=EVAL.get("grade_workers", 2),
+            timeout=EVAL.get("grade_timeout_s", 5.0),
+        threads: nthreads("grade", 2)
+        resources:
+            **eval_member_resources("grade", 1, _p),
+        group:
+            eval_group(_p)
+        log:
+            f"logs/score/{_p}/{{subject}}/step_{{step}}.log",
+        benchmark:
+            f"logs/benchmarks/score/{_p}/{{subject}}/step_{{step}}.tsv"
+        conda:
+            "../../envs/eval.yaml"
+        script:
+            "../../scripts/score.py"
+
+    rule:
         """EGPO §4.4 entropy proxy of correct vs incorrect responses (+ histogram), EGPO Table 3 AUCs
         for <think> models, and for trained checkpoints ACE §5.3's confidence shift of incorrect
         responses against the base model; with the protocol's `token_entropy`, the evaluated model's
@@ -73,7 +118,7 @@ for _p in PLAN.protocols():
             token_entropy=bool(config["protocols"][_p].get("token_entropy", False)),  # ACE eq. 16
         threads: nthreads("generate", 2)
         resources:
-            **eval_member_resources("generate", 2, _p),  # next to the metrics jobs
+            **eval_member_resources("generate", 1, _p),
         group:
             eval_group(_p)
         log:
@@ -84,60 +129,6 @@ for _p in PLAN.protocols():
             "../../envs/eval.yaml"
         script:
             "../../scripts/diagnostics.py"
-
-
-rule grade:
-    input:
-        generations="results/eval/{protocol}/{subject}/step_{step}/{benchmark}/generations.jsonl",
-        benchmark="results/benchmarks/{benchmark}.jsonl",
-    output:
-        "results/eval/{protocol}/{subject}/step_{step}/{benchmark}/grades.jsonl",
-    wildcard_constraints:
-        protocol=_alternation(PLAN.protocols()),
-    params:
-        # the loader names the benchmark's format (a local `math500`-shaped file grades like MATH-500)
-        benchmark=lambda w: PLAN.benchmark_format(w.benchmark),
-        # the protocol names its grader (config/protocols.yaml `grader`, default the strict math_verify)
-        grader=lambda w: config["protocols"][w.protocol].get("grader", "math_verify"),
-        workers=EVAL.get("grade_workers", 2),
-        timeout=EVAL.get("grade_timeout_s", 5.0),
-    threads: nthreads("grade", 2)
-    resources:
-        **eval_member_resources("grade", MAX_BENCHES),
-    group:
-        eval_group()
-    log:
-        "logs/grade/{protocol}/{subject}/step_{step}/{benchmark}.log",
-    benchmark:
-        "logs/benchmarks/grade/{protocol}/{subject}/step_{step}/{benchmark}.tsv"
-    conda:
-        "../../envs/eval.yaml"
-    script:
-        "../../scripts/grade.py"
-
-
-rule metrics:
-    input:
-        unpack(metrics_inputs),
-    output:
-        "results/eval/{protocol}/{subject}/step_{step}/{benchmark}/metrics.json",
-    wildcard_constraints:
-        protocol=_alternation(PLAN.protocols()),
-    params:
-        protocol=lambda w: config["protocols"][w.protocol],
-        family=lambda w: PLAN.family(PLAN.subject_model(w.subject)),
-        model=lambda w: PLAN.subject_model(w.subject),
-        base_subject=lambda w: BASE_PREFIX + PLAN.subject_model(w.subject),
-    resources:
-        **eval_member_resources("grade", 2 * MAX_BENCHES),  # next to diagnostics_{protocol}
-    group:
-        eval_group()
-    log:
-        "logs/metrics/{protocol}/{subject}/step_{step}/{benchmark}.log",
-    conda:
-        "../../envs/eval.yaml"
-    script:
-        "../../scripts/metrics.py"
 
 
 rule eval_part:
@@ -152,7 +143,7 @@ rule eval_part:
         protocol=_alternation(PLAN.protocols()),
         part=r"\d+",
     resources:
-        **{k: v for k, v in eval_member_resources("grade", 2 * MAX_BENCHES).items() if k != "runtime"},
+        **{k: v for k, v in eval_member_resources("grade", 1).items() if k != "runtime"},
         runtime=1,
     group:
         lambda w: PLAN.eval_group_name(
@@ -166,6 +157,6 @@ rule eval_part:
 
 rule evaluate:
     input:
-        PLAN.metrics_targets(),
+        PLAN.score_targets(),
         PLAN.diagnostics_targets(),
         PLAN.eval_part_targets(),

@@ -39,7 +39,7 @@ PAPER_DATASETS = {
 
 rule tables:
     input:
-        metrics=PLAN.metrics_targets(),
+        scores=PLAN.score_targets(),  # each lists its checkpoint's metrics.json files
         paper_numbers=PAPER_NUMBERS,
     output:
         tables=TABLE_FILES,
@@ -60,7 +60,7 @@ rule tables:
 
 rule plots:
     input:
-        metrics=PLAN.metrics_targets(),
+        scores=PLAN.score_targets(),  # each lists its checkpoint's metrics.json files
         trained=[f"results/runs/{r}/train_done.json" for r in PLAN.runs],
     output:
         "results/plots/index.json",
@@ -80,7 +80,7 @@ rule figures:
     """The papers' figures (results/plots/{paper}/fig{N}.png + .csv) and diagnostic tables (AsymGRPO
     Table 1, EGPO Table 3) from metrics, training logs and evaluation diagnostics (rlvr_repro.report.figures)."""
     input:
-        metrics=PLAN.metrics_targets(),
+        scores=PLAN.score_targets(),  # each lists its checkpoint's metrics.json files
         trained=[f"results/runs/{r}/train_done.json" for r in PLAN.runs],
         diagnostics=PLAN.diagnostics_targets(),
         paper_numbers=PAPER_NUMBERS,

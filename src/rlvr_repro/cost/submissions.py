@@ -9,7 +9,7 @@ grouped, one ``Group job NAME`` header per group job with its member jobs indent
     local jobs  = ungrouped jobs of ``localrules`` (they run on the login node)
 
 Group names carry wildcards here (one group per checkpoint: ``eval_ace_<run>_step80``), so group jobs
-are counted by the rules they hold (``group[generate_ace+grade+metrics]``), not by name.
+are counted by the rules they hold (``group[generate_ace+score_ace]``), not by name.
 
 Snakemake's dry run does not say which rules are local, so the ``localrules:`` directives are read
 from the workflow files (Snakefile, workflow/rules/*.smk). The parsed job count is checked against

@@ -1,8 +1,9 @@
-"""The four evaluation stages as the Snakemake rules call them (one function per rule).
+"""The evaluation stages as the Snakemake rules call them.
 
     generate     GPU (vLLM) or CPU (transformers): model + benchmark files -> generations.jsonl each
     grade        CPU: generations.jsonl -> grades.jsonl (hard-timeout math-verify pool)
     metrics      CPU: grades.jsonl + benchmark rows -> metrics.json (CONTRACTS.md)
+    score        grade + metrics of every benchmark of one checkpoint (the rule `score_{protocol}`)
     diagnostics  GPU on clusters (re-scores under policy + reference): entropy / AUC / confidence shift,
                  all benchmarks of a checkpoint with one load of each model
 
@@ -22,8 +23,8 @@ from rlvr_repro.evaluate.confidence import (
     token_entropy)
 from rlvr_repro.evaluate.generate import generate_benchmarks
 from rlvr_repro.evaluate.grading import DEFAULT_GRADER, DEFAULT_TIMEOUT_S, grade_generations
-from rlvr_repro.evaluate.metrics import summarize
-from rlvr_repro.evaluate.protocols import resolve, validate_protocol
+from rlvr_repro.evaluate.protocols import validate_protocol
+from rlvr_repro.evaluate.scoring import run_metrics, run_scoring  # noqa: F401 - the CLI's stages
 from rlvr_repro.evaluate.rescoring import score_logprobs, score_token_entropy
 from rlvr_repro.io import read_jsonl, write_json
 
@@ -61,23 +62,6 @@ def run_grading(generations: str | Path, out: str | Path, *, grader: str = DEFAU
                 timeout: float = DEFAULT_TIMEOUT_S, progress: bool = True) -> dict:
     """Grade one generations file with ``grader`` (returns counts incl. timeouts)."""
     return grade_generations(generations, out, grader=grader, workers=workers, timeout=timeout, progress=progress)
-
-
-def run_metrics(grades: str | Path, benchmark_file: str | Path, out: str | Path, *,
-                protocol_name: str, protocol: dict, subject: str, step: int | str,
-                benchmark: str | None = None) -> dict:
-    """metrics.json of one (protocol, subject, step, benchmark) cell."""
-    bench_rows = read_jsonl(benchmark_file)
-    if not bench_rows:
-        raise ValueError(f"{benchmark_file}: no benchmark rows")
-    benchmark = benchmark or bench_rows[0].get("benchmark")
-    spec = validate_protocol(protocol_name, protocol)
-    resolved = resolve(spec, benchmark, "generic")  # n / k_list / trials do not depend on family
-    step = int(str(step).removeprefix("step_"))
-    metrics = summarize(read_jsonl(grades), bench_rows, resolved, benchmark=benchmark,
-                        subject=subject, step=step)
-    write_json(out, metrics)
-    return metrics
 
 
 def run_diagnostics(generations: str | Path, grades: str | Path, out: str | Path, *,
