@@ -56,6 +56,9 @@ include: "workflow/rules/report.smk"
 rule all:
     default_target: True
     input:
-        rules.tables.output,  # its inputs are every metrics.json (listing them again costs planning time)
+        rules.tables.output,
         rules.report.output,
         PLAN.eval_part_targets(),  # packed checkpoints: one Slurm allocation per part (evaluate.smk)
+        # every metrics.json: the report rules read each checkpoint's score.json, and Snakemake rebuilds
+        # a deleted output only when a job asks for that very file
+        PLAN.metrics_targets(),

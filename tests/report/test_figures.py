@@ -6,8 +6,9 @@ import math
 import pandas as pd
 import pytest
 
-from rlvr_repro.report.diag_tables import diag_table_targets, write_diag_tables
+from rlvr_repro.report.diag_tables import DIAG_TABLES, diag_table_targets, write_diag_tables
 from rlvr_repro.report.figures import PAPER_FIGURES, FigureInputs, figure_targets, write_figures
+from rlvr_repro.report.targets import DIAG_TABLE_NAMES, FIGURE_NAMES
 from report import figure_world
 
 PAPERS = ("ace", "lens", "egpo", "asymgrpo")
@@ -50,6 +51,9 @@ def test_every_figure_and_table_is_written(world):
         "ace": ["fig2", "fig3", "fig4"], "lens": ["fig2", "fig5", "fig6"],
         "egpo": ["fig3", "fig5", "fig6", "fig7", "fig8", "fig9", "figA4"],
         "asymgrpo": ["fig1", "fig2", "fig3", "fig4"]}
+    # the light name tables Snakemake plans with name exactly what the builders draw
+    assert {p: tuple(f) for p, f in PAPER_FIGURES.items()} == FIGURE_NAMES
+    assert {p: tuple(t) for p, t in DIAG_TABLES.items()} == DIAG_TABLE_NAMES
     for path in written:
         if str(path).endswith(".png"):
             assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 5000

@@ -4,6 +4,7 @@
 #   results/data/{dataset}/{train,val}.parquet + manifest.json
 #   results/data/{dataset}/{family}/{train,val}.parquet
 #   results/benchmarks/{benchmark}.jsonl
+#   results/benchmarks/sets/{protocol}.json            a protocol's benchmarks as one input of its jobs
 from rlvr_repro.data.fixtures import FIXTURES as LOCAL_FIXTURES
 from rlvr_repro.data.fixtures import fixtures_named_by
 
@@ -15,6 +16,7 @@ FIXTURES_USED = fixtures_named_by(config, FIXTURE_DIR)
 localrules:
     download_source,
     local_fixtures,
+    benchmark_set,
 
 
 rule download_source:
@@ -64,6 +66,23 @@ rule build_benchmark:
         "../../envs/data.yaml"
     script:
         "../../scripts/build_benchmark.py"
+
+
+rule benchmark_set:
+    """A protocol's benchmark files listed in one file (rlvr_repro.data.benchmark_sets): its generate
+    and score jobs take this one input instead of every benchmark file, which keeps planning short."""
+    input:
+        lambda w: [f"results/benchmarks/{b}.jsonl" for b in PLAN.benchmarks(w.protocol)],
+    output:
+        "results/benchmarks/sets/{protocol}.json",
+    wildcard_constraints:
+        protocol=_alternation(PLAN.protocols()),
+    params:
+        names=lambda w: PLAN.benchmarks(w.protocol),
+    run:
+        from rlvr_repro.data.benchmark_sets import write_benchmark_set
+
+        write_benchmark_set(dict(zip(params.names, input)), output[0])
 
 
 rule build_dataset:

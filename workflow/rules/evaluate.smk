@@ -27,7 +27,7 @@ for _p in PLAN.protocols():
             f"generate_{_p}"
         input:
             model=checkpoint_of,
-            benchmarks=[f"results/benchmarks/{b}.jsonl" for b in _benches],
+            benchmarks=f"results/benchmarks/sets/{_p}.json",  # lists _benches' files
         output:
             [f"results/eval/{_p}/{{subject}}/step_{{step}}/{b}/generations.jsonl" for b in _benches],
         params:
@@ -64,7 +64,7 @@ for _p in PLAN.protocols():
             f"score_{_p}"
         input:
             generations=[f"results/eval/{_p}/{{subject}}/step_{{step}}/{b}/generations.jsonl" for b in _benches],
-            benchmarks=[f"results/benchmarks/{b}.jsonl" for b in _benches],
+            benchmarks=f"results/benchmarks/sets/{_p}.json",  # lists _benches' files
             base_score=base_score_of(_p),  # a trained checkpoint's lift reads the base model's grades
         output:
             grades=[f"results/eval/{_p}/{{subject}}/step_{{step}}/{b}/grades.jsonl" for b in _benches],
@@ -157,6 +157,7 @@ rule eval_part:
 
 rule evaluate:
     input:
+        PLAN.metrics_targets(),  # each one, so a deleted metrics.json is rebuilt (see rule all)
         PLAN.score_targets(),
         PLAN.diagnostics_targets(),
         PLAN.eval_part_targets(),

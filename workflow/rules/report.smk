@@ -1,6 +1,5 @@
 # Aggregation: the papers' tables (md/tex/csv), a tidy CSV of every number, plots, one HTML page.
-from rlvr_repro.report.diag_tables import diag_table_targets
-from rlvr_repro.report.figures import figure_targets
+from rlvr_repro.report.targets import diag_table_targets, figure_targets
 from rlvr_repro.report.specs import parse_report_config
 
 

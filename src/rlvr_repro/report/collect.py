@@ -29,6 +29,8 @@ from pathlib import Path
 import pandas as pd
 from tqdm import tqdm
 
+from rlvr_repro.report.targets import ReportInputError  # noqa: F401 - raised here, imported from here
+
 BASE_PREFIX = "base-"
 BASE_METHOD = "base"
 FULL_SET = "all"
@@ -46,10 +48,6 @@ METRICS_COLUMNS = [
 
 # Metrics that are fractions and must lie in [0, 1]; the others are counts or token means.
 _COUNT_METRICS = {"mean_response_tokens", "timeouts", "no_answer"}
-
-
-class ReportInputError(ValueError):
-    """A metrics.json, train_log.jsonl, run spec or report config that cannot be used as is."""
 
 
 @dataclass(frozen=True)

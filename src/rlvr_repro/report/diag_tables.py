@@ -30,6 +30,7 @@ from rlvr_repro.evaluate.confidence import roc_auc
 from rlvr_repro.io import write_text
 from rlvr_repro.report.figures.egpo import think_sample
 from rlvr_repro.report.figures.inputs import FigureInputs
+from rlvr_repro.report.targets import diag_table_targets  # noqa: F401 - the names (report.smk)
 from rlvr_repro.report.writers import MISSING, latex_escape
 
 KAPPA_STEPS = 20
@@ -138,10 +139,6 @@ def write_egpo_table3(inp: FigureInputs, out_dir: Path) -> list[Path]:
 
 
 DIAG_TABLES = {"asymgrpo": {"table1": write_asymgrpo_table1}, "egpo": {"table3": write_egpo_table3}}
-
-
-def diag_table_targets(papers: Iterable[str], root: str = "results/tables") -> list[str]:
-    return [f"{root}/{p}/{n}.{ext}" for p in papers for n in DIAG_TABLES.get(p, {}) for ext in ("md", "tex", "csv")]
 
 
 def write_diag_tables(inp: FigureInputs, papers: Iterable[str], out_dir: Path) -> list[Path]:

@@ -25,7 +25,7 @@ from pathlib import Path
 import yaml
 
 from rlvr_repro.config import error_messages, schema_validator
-from rlvr_repro.report.collect import ReportInputError
+from rlvr_repro.report.targets import ReportInputError
 
 ALL = "all"
 SCHEMA = "tables.schema.yaml"

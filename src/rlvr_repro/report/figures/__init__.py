@@ -13,16 +13,12 @@ from pathlib import Path
 from . import ace, asymgrpo, egpo, lens
 from .common import CSV_COLUMNS, Drawn, write_figure
 from .inputs import FigureInputs, collect_diagnostics
+from ..targets import figure_targets  # noqa: F401 - the names, light (report.smk plans with them)
 
 PAPER_FIGURES = {"ace": ace.FIGURES, "lens": lens.FIGURES, "egpo": egpo.FIGURES, "asymgrpo": asymgrpo.FIGURES}
 
 __all__ = ["CSV_COLUMNS", "Drawn", "FigureInputs", "PAPER_FIGURES", "collect_diagnostics", "figure_targets",
            "write_figures"]
-
-
-def figure_targets(papers: Iterable[str], root: str = "results/plots") -> list[str]:
-    """The PNG and CSV paths of every figure of ``papers`` (papers without figures are skipped)."""
-    return [f"{root}/{p}/{n}.{ext}" for p in papers for n in PAPER_FIGURES.get(p, {}) for ext in ("png", "csv")]
 
 
 def write_figures(inp: FigureInputs, papers: Iterable[str], out_dir: Path) -> list[Path]:
