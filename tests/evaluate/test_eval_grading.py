@@ -194,6 +194,10 @@ class CountingPool:
 
     def __init__(self):
         self.tasks = []
+        self.started = 0  # start() calls: grade_many spawns workers once it plans a task for them
+
+    def start(self):
+        self.started += 1
 
     def run(self, tasks, **kwargs):
         self.tasks.extend(tasks)
@@ -210,6 +214,7 @@ def test_identical_answers_are_judged_once():
     assert {(g, kind) for _, g, kind in pool.tasks} == {(r"\boxed{x+1}", "mv_box"), (r"\boxed{x+1}", "mv")}
     assert sum(r.status == "no_answer" for r in results) == 3
     assert all(r.correct for r in results[:20]) and results[0].extracted == "x + 1"
+    assert pool.started == 1  # at the first worker task, while the rest was still being planned
 
 
 def test_unparsable_box_is_reread_as_the_whole_response():
@@ -230,7 +235,7 @@ def test_integer_benchmarks_never_need_a_worker():
     pool = CountingPool()
     items = [(f"\\boxed{{{k}}}", "025") for k in range(100)]
     results = grade_many(items, "aime24", pool=pool)
-    assert pool.tasks == []
+    assert pool.tasks == [] and pool.started == 0  # no worker process is even spawned
     assert [r.correct for r in results].count(True) == 1 and results[25].correct
 
 
@@ -410,3 +415,23 @@ def test_graders_are_named_and_checked():
         grade(r"\boxed{1}", "1", "math500", grader="qwen")
     with pytest.raises(ValueError, match="strict_format"):
         grade_many([(r"\boxed{1}", "1")], "math500", grader="evalscope", strict_format=True)
+
+
+def test_worker_tasks_of_one_gold_are_adjacent_whole_responses_first():
+    """The pool keeps a gold's adjacent tasks on one worker, which then parses that gold once."""
+    pool = CountingPool()
+    items = [(r"\boxed{x+2}", "x+1"), ("no box, $x$", "y"), (r"\boxed{y+1}", "y"), ("no box, $y$", "x+1"),
+             (r"\boxed{x+3}", "x+1")]
+    grade_many(items, "math500", pool=pool)
+    assert [(p, g) for p, g, _ in pool.tasks] == [
+        ("no box, $y$", r"\boxed{x+1}"), (r"\boxed{x+2}", r"\boxed{x+1}"), (r"\boxed{x+3}", r"\boxed{x+1}"),
+        ("no box, $x$", r"\boxed{y}"), (r"\boxed{y+1}", r"\boxed{y}")]
+
+
+def test_a_box_written_like_its_gold_is_parsed_once():
+    """mv and mv_box parse with one configuration, so their parses share the cache (judge.CONFIG_OF)."""
+    from rlvr_repro.evaluate import judge
+
+    judge._parse.cache_clear()
+    verdict = judge.judge(r"\boxed{\frac{\sqrt{3}}{2}}", r"\boxed{\frac{\sqrt{3}}{2}}", "mv_box")
+    assert verdict.correct and judge._parse.cache_info().misses == 1 and judge._parse.cache_info().hits == 1

@@ -167,6 +167,7 @@ def grade_many(items: Iterable[tuple[str, object]], benchmark: str | None, *, gr
         raise ValueError(f"choices has {len(choices)} entries for {len(items)} items")
     soft = soft_timeout_for(timeout) if soft_timeout == "auto" else soft_timeout
 
+    runner = pool  # the process-wide pool is taken (and started) only if a pair needs a worker
     gold_cache: dict[tuple[str, str], str] = {}
     results: list[GradeResult | None] = [None] * len(items)
     pending: dict[_Task, list[tuple[int, str | None]]] = {}
@@ -188,11 +189,18 @@ def grade_many(items: Iterable[tuple[str, object]], benchmark: str | None, *, gr
         if decided is not None:
             results[k] = GradeResult(*decided)
         else:
+            if not pending:  # the first worker task: start the workers while the rest is planned
+                runner = runner if runner is not None else shared_pool(workers)
+                runner.start()
             pending.setdefault(task, []).append((k, known))
 
     while pending:
-        runner = pool if pool is not None else shared_pool(workers)
-        tasks = sorted(pending, key=lambda task: task[0] != "mv")  # whole responses (slowest) first
+        # the tasks of one gold side by side (the pool keeps them on one worker, which parses the gold
+        # once), and in each gold's run the whole responses (the slowest) first
+        first = {}
+        for kind, _, gold_input in pending:
+            first.setdefault(gold_input, len(first))
+        tasks = sorted(pending, key=lambda task: (first[task[2]], task[0] != "mv"))
         outcomes = runner.run([(pred, gold, kind) for kind, pred, gold in tasks], timeout=timeout,
                               soft_timeout=soft, progress=progress)
         retry: dict[_Task, list[tuple[int, str | None]]] = {}

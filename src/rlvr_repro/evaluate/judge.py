@@ -107,24 +107,30 @@ class Verdict:
     extracted: str | None = None
 
 
+# The extraction configuration each kind parses with. ``mv`` and ``mv_box`` share one, so their parses
+# share cache entries: a box written exactly like its gold (``\boxed{gold}``, mv_gold's form) is parsed
+# once for both sides.
+CONFIG_OF = {"mv": "default", "mv_box": "default", "mv_strict": "anchored"}
+
+
 @lru_cache(maxsize=1)
 def _configs() -> dict:
     from math_verify import ExprExtractionConfig, LatexExtractionConfig
 
-    default = (LatexExtractionConfig(boxed_match_priority=0), ExprExtractionConfig())
-    return {"mv": default, "mv_box": default,
-            "mv_strict": (LatexExtractionConfig(boxed_match_priority=0, try_extract_without_anchor=False),)}
+    return {"default": (LatexExtractionConfig(boxed_match_priority=0), ExprExtractionConfig()),
+            "anchored": (LatexExtractionConfig(boxed_match_priority=0, try_extract_without_anchor=False),)}
 
 
 @lru_cache(maxsize=4096)
-def _parse(text: str, kind: str, soft_timeout: int | None) -> tuple:
-    """math-verify ``parse`` (cached per string: golds and boxes repeat across a batch). Raises
-    math-verify's TimeoutException; any other failure reads as "nothing extracted"."""
+def _parse(text: str, config: str, soft_timeout: int | None) -> tuple:
+    """math-verify ``parse`` with configuration ``config`` (:data:`CONFIG_OF`), cached per string:
+    golds and boxes repeat across a batch. Raises math-verify's TimeoutException; any other failure
+    reads as "nothing extracted"."""
     from math_verify import parse
     from math_verify.errors import TimeoutException
 
     try:
-        return tuple(parse(text, extraction_config=_configs()[kind], parsing_timeout=soft_timeout,
+        return tuple(parse(text, extraction_config=_configs()[config], parsing_timeout=soft_timeout,
                            raise_on_error=True))
     except TimeoutException:
         raise
@@ -147,8 +153,8 @@ def _math_verify(pred: str, gold: str, kind: str, soft_timeout: int | None) -> V
     from math_verify.errors import TimeoutException
 
     try:
-        gold_parsed = _parse(gold, "mv", soft_timeout)  # golds are always read the default way
-        pred_parsed = _parse(pred, kind, soft_timeout)
+        gold_parsed = _parse(gold, "default", soft_timeout)  # golds are always read the default way
+        pred_parsed = _parse(pred, CONFIG_OF[kind], soft_timeout)
     except TimeoutException:
         return Verdict(False, True)
     if kind == "mv_box" and not any(not isinstance(p, str) for p in pred_parsed):
