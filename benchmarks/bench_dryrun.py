@@ -8,8 +8,14 @@ The baseline's tree is exported with ``git archive`` into a temporary directory 
 its own ``src/`` first on the path, so each run plans with its own code), and both dry runs are timed
 in this process, alternating baseline and current ``--rounds`` times, so load on a shared machine hits
 both alike. Printed per run: wall seconds, CPU seconds of the snakemake process (user + system, which
-load inflates less than wall time) and the number of planned jobs (both trees must plan the same DAG);
-then the medians and the ratios baseline / current. The issue's goal: <= 20 s on a 2-core machine.
+load inflates less than wall time) and the number of planned jobs; then the medians and the ratios
+baseline / current. The issue's goal: <= 20 s on a 2-core machine.
+
+The two trees plan the same runs and cells but not the same jobs: since the baseline the default config
+gained the figures' analysis passes (+4,869 jobs with per-cell grading), and grades and metrics became
+one job per checkpoint (``score_{protocol}``: 8,394 per-cell jobs became 1,126), so the job counts are
+printed, not required to match. Measured here: 74cc274 26.3 s / 4,995 jobs, per-cell grading with the
+analysis passes 51.0 s / 10,054 jobs, now ~16 s / 2,793 jobs.
 """
 
 from __future__ import annotations
@@ -66,7 +72,7 @@ def main() -> None:
                 print(f"round {r + 1}  {name:8s}  wall {wall:6.1f} s  cpu {cpu:6.1f} s  jobs {jobs}", flush=True)
     jobs = {name: {j for _, _, j in rs} for name, rs in results.items()}
     if jobs["baseline"] != jobs["current"]:
-        print(f"WARNING: the two trees plan different DAGs: {jobs}")
+        print(f"note: the trees plan different job counts (see the docstring): {jobs}")
     med = {name: (statistics.median(w for w, _, _ in rs), statistics.median(c for _, c, _ in rs))
            for name, rs in results.items()}
     for name, (wall, cpu) in med.items():
