@@ -104,3 +104,12 @@ def test_a_registered_estimator_shows_in_every_derived_table(scratch_registry):
     schema = methods_schema()
     assert "t_new" in schema["additionalProperties"]["properties"]["estimator"]["enum"]
     assert "t_paper" in schema["additionalProperties"]["properties"]["paper"]["enum"]
+
+
+def test_needs_reference_one_rule_for_trainers_and_cost():
+    """pi_ref with a KL loss, when asked (need_ref), and for an estimator reading ref_log_probs (ACE)."""
+    from rlvr_repro.advantages import needs_reference
+
+    assert not needs_reference("grpo") and not needs_reference("egpo") and not needs_reference("lens")
+    assert needs_reference("grpo", use_kl_loss=True) and needs_reference("drgrpo", need_ref=True)
+    assert needs_reference("ace") and needs_reference("ace", use_kl_loss=False, need_ref=False)

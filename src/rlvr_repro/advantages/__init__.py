@@ -20,7 +20,8 @@ from __future__ import annotations
 
 from rlvr_repro.lazy import lazy_module
 
-from .registry import ESTIMATORS, PARAMS, REQUIRES, Param, discover, methods_schema, register, validate_params
+from .registry import (ESTIMATORS, PARAMS, REQUIRES, Param, discover, methods_schema, needs_reference, register,
+                       validate_params)
 from .batch import CORRECT_THRESHOLD, Rollouts
 
 torch = lazy_module("torch")
@@ -51,6 +52,7 @@ __all__ = [
     "ESTIMATORS",
     "PARAMS",
     "REQUIRES",
+    "needs_reference",
     "Param",
     "Rollouts",
     "compute_advantages",

@@ -134,6 +134,13 @@ PARAMS: Mapping[str, Mapping[str, Param]] = _View(lambda e: e.params)
 REQUIRES: Mapping[str, tuple[str, ...]] = _View(lambda e: e.requires)
 
 
+def needs_reference(estimator: str, *, use_kl_loss: bool = False, need_ref: bool = False) -> bool:
+    """Whether a run keeps a reference policy pi_ref: with a KL loss, when its config asks for one
+    (``need_ref``), and always for an estimator that reads ``ref_log_probs`` (REQUIRES, e.g. ACE). One
+    rule for the local trainer, the verl overrides and the cost estimate."""
+    return bool(use_kl_loss or need_ref or "ref_log_probs" in REQUIRES[estimator])
+
+
 def params_schema(estimator: str) -> dict[str, Any]:
     """JSON schema of ``methods.<preset>.params`` for one estimator."""
     return {"type": "object", "additionalProperties": False,

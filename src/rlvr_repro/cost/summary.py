@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rlvr_repro.advantages import REQUIRES
+from rlvr_repro.advantages import needs_reference
 from rlvr_repro.evaluate.protocols import resolve as resolve_protocol
 from rlvr_repro.models import params_billions
 from rlvr_repro.plan import BASE_PREFIX, Plan
@@ -19,10 +19,9 @@ from .estimate import Assumptions, eval_cell_gpu_hours, logged_step_times, train
 
 
 def _has_ref(plan: Plan, run) -> bool:
-    """A reference policy exists with a KL loss or need_ref, and always for an estimator that reads
-    ref_log_probs (overrides.py's rule)."""
-    est = plan.config["methods"][run.method]["estimator"]
-    return bool(run.train.get("use_kl_loss") or run.train.get("need_ref") or "ref_log_probs" in REQUIRES[est])
+    """Whether the run keeps a reference policy (advantages.needs_reference, the trainers' rule)."""
+    return needs_reference(plan.config["methods"][run.method]["estimator"],
+                           use_kl_loss=bool(run.train.get("use_kl_loss")), need_ref=bool(run.train.get("need_ref")))
 
 
 def run_rows(plan: Plan, workdir: Path, a: Assumptions) -> dict[str, dict]:

@@ -42,7 +42,7 @@ from tqdm.auto import tqdm
 from transformers import AutoModelForCausalLM, AutoTokenizer
 from verl.trainer.ppo.core_algos import agg_loss, kl_penalty
 
-from rlvr_repro.advantages import ESTIMATORS, REQUIRES, compute_advantages, validate_params
+from rlvr_repro.advantages import ESTIMATORS, REQUIRES, compute_advantages, needs_reference, validate_params
 from rlvr_repro.advantages.batch_stats import logprob_gain_correct, training_diagnostics
 from rlvr_repro.compute_dtype import CHOICES as DTYPE_CHOICES
 from rlvr_repro.compute_dtype import resolve_model_dtype
@@ -369,8 +369,8 @@ def build_trainer(spec: RunSpec, *, reward_fn: RewardFn | None, dtype: str) -> T
                                f"{sorted(ESTIMATORS)}")
     validate_params(spec.estimator, spec.params)
     model, tokenizer = _load_policy(spec.model_path, dtype)
-    needs_ref = s.use_kl_loss or s.need_ref or "ref_log_probs" in REQUIRES[spec.estimator]
-    ref_model = copy.deepcopy(model).requires_grad_(False) if needs_ref else None
+    has_ref = needs_reference(spec.estimator, use_kl_loss=s.use_kl_loss, need_ref=s.need_ref)
+    ref_model = copy.deepcopy(model).requires_grad_(False) if has_ref else None
     master = MasterWeights(model)
     optimizer, scheduler = build_optimizer(master, lr=s.lr, weight_decay=s.weight_decay, warmup_steps=s.warmup_steps)
     records = load_prompts(spec.train_files, tokenizer, spec.family, s.max_prompt_length)

@@ -33,7 +33,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from rlvr_repro.advantages import REQUIRES, validate_params
+from rlvr_repro.advantages import REQUIRES, needs_reference, validate_params
 
 from rlvr_repro.train.keys import BY_NAME, REQUIRED, TRAIN_KEYS
 
@@ -135,7 +135,7 @@ def build_overrides(run_spec: Mapping[str, Any], *, run_dir: str | os.PathLike |
     if missing:
         raise KeyError(f"run spec is missing train.{missing[0]!r}")
     use_kl = bool(train["use_kl_loss"])
-    need_ref = bool(train["need_ref"]) or "ref_log_probs" in REQUIRES[estimator]
+    has_ref = needs_reference(estimator, use_kl_loss=use_kl, need_ref=bool(train["need_ref"]))
     micro = BY_NAME["micro_batch_size"].coerce(train["micro_batch_size"])
     loss_scale = train["loss_scale_factor"]
     if train["loss_agg_mode"] == "seq-mean-token-sum-norm" and loss_scale is None:
@@ -154,7 +154,7 @@ def build_overrides(run_spec: Mapping[str, Any], *, run_dir: str | os.PathLike |
         _A + "actor.loss_scale_factor": loss_scale,
         # a reference policy exists iff use_kl_loss (or KL in reward); an estimator that reads ref_log_probs
         # (REQUIRES, e.g. ACE) needs it even without a KL term
-        _A + "actor.use_kl_loss": use_kl or need_ref,
+        _A + "actor.use_kl_loss": has_ref,
         _A + "actor.kl_loss_coef": float(train["kl_coef"]) if use_kl else 0.0,
         # --- algorithm: our estimator + its parameters under algorithm.rlvr
         "algorithm.adv_estimator": verl_name(estimator),
@@ -209,7 +209,7 @@ def build_overrides(run_spec: Mapping[str, Any], *, run_dir: str | os.PathLike |
     if model.get("params_b") is None and any(train.get(k) is None for k in throughput.KEYS):
         raise ValueError(f"run {run_id}: the size of model {model.get('name')!r} is unknown: set "
                          f"models.{model.get('name')}.params_b (or every one of train.{list(throughput.KEYS)})")
-    ov.update(throughput.verl_overrides(throughput.resolve(train, model.get("params_b"), has_ref=use_kl or need_ref)))
+    ov.update(throughput.verl_overrides(throughput.resolve(train, model.get("params_b"), has_ref=has_ref)))
     passthrough = verl_override_items(train.get("verl_overrides") or {}, where=f"run {run_id}: train.verl_overrides")
     replaced = {key.lstrip("+~") for key, _ in passthrough}
     ov = {k: v for k, v in ov.items() if k not in replaced}
