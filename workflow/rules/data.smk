@@ -79,10 +79,12 @@ rule benchmark_set:
         protocol=_alternation(PLAN.protocols()),
     params:
         names=lambda w: PLAN.benchmarks(w.protocol),
-    run:
-        from rlvr_repro.data.benchmark_sets import write_benchmark_set
-
-        write_benchmark_set(dict(zip(params.names, input)), output[0])
+    log:
+        "logs/data/benchmark_set_{protocol}.log",
+    conda:
+        "../../envs/data.yaml"
+    script:
+        "../../scripts/benchmark_set.py"
 
 
 rule build_dataset:
