@@ -100,6 +100,27 @@ def test_partial_run_on_disk_uses_measured_step_times(plan, tmp_path):
     assert exp["eval_gpu_hours_to_go"] > 0 and "math500" not in exp["benchmarks_not_built"]
 
 
+TSV_HEAD = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
+
+
+def test_eval_to_go_is_priced_from_snakemake_timings_of_finished_generate_jobs(plan, tmp_path):
+    """Once generate jobs of a protocol and model have run, their `benchmark:` files price the rest."""
+    exp = "asymgrpo_entreg_qwen3"  # 7 checkpoints under asymgrpo (base + 6), all of qwen3_4b, 5 benchmarks each
+    rid = "qwen3_4b-math_train-asym_reinforce_entreg_qwen3-s0"
+    timing = "logs/benchmarks/generate/asymgrpo/{}/step_{}.tsv"
+    _write(tmp_path / timing.format("base-qwen3_4b", 0), TSV_HEAD + "600.5\t0:10:00\t1\t1\t1\t1\t0\t0\t90\t500\n")
+    _write(tmp_path / timing.format(rid, 50), TSV_HEAD + "1000\t-\t1\t1\t1\t1\t0\t0\t90\t900\n"
+           + "1400\t-\t1\t1\t1\t1\t0\t0\t90\t900\n")  # two repeats: their mean, 1200
+    _write(tmp_path / timing.format(rid, 100), "s\th:m:s\n")  # header only: not a timing
+    for cell in [c for c in plan.eval_cells("asymgrpo") if c[1] == rid and c[2] == 50]:
+        _write(tmp_path / plan.eval_dir(*cell) / "metrics.json", json.dumps({"pass@1": 0.5}))
+    row = summarize(plan, tmp_path, A)["experiments"][exp]
+    # 6 checkpoints without metrics, each at the median of 600.5 s and 1200 s on the allocation's 1 GPU
+    assert row["eval_checkpoints_to_go"] == row["eval_checkpoints_measured"] == 6
+    assert row["eval_gpu_hours_to_go"] == pytest.approx(6 * (600.5 + 1200) / 2 / 3600)
+    assert row["benchmarks_not_built"] == []  # no benchmark size is needed once timings exist
+
+
 def test_local_rules_are_read_from_the_workflow():
     local = local_rules()
     assert {"all", "download_source", "check_verl", "prepare_model"} <= local

@@ -43,6 +43,8 @@ from rlvr_repro.train.keys import TRAIN_KEYS
 
 RESULTS = "results"
 BASE_PREFIX = "base-"
+# Snakemake's timing of a checkpoint's generate job (its `benchmark:` file; the cost estimate reads it)
+GENERATE_TIMING = "logs/benchmarks/generate/{protocol}/{subject}/step_{step}.tsv"
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 
 

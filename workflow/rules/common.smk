@@ -6,7 +6,7 @@ from rlvr_repro import eval_alloc
 from rlvr_repro.config import validate_config
 from rlvr_repro.data.sources import needs_download
 from rlvr_repro.integrations.verl import check as verl_check
-from rlvr_repro.plan import BASE_PREFIX
+from rlvr_repro.plan import BASE_PREFIX, GENERATE_TIMING
 from rlvr_repro.prompts import FAMILIES
 
 PLAN = validate_config(config)

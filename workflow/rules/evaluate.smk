@@ -49,7 +49,7 @@ for _p in PLAN.protocols():
         log:
             f"logs/generate/{_p}/{{subject}}/step_{{step}}.log",
         benchmark:
-            f"logs/benchmarks/generate/{_p}/{{subject}}/step_{{step}}.tsv"
+            GENERATE_TIMING.format(protocol=_p, subject="{subject}", step="{step}")
         conda:
             "../../envs/eval.yaml"
         script:

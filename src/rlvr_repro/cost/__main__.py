@@ -47,7 +47,9 @@ def render(result: dict, *, assumptions: Assumptions, submissions_note: str | No
                      str(sub["jobs"]) if sub else "-", str(sub["submissions"]) if sub else "-",
                      str(sub["local"]) if sub else "-"])
     out = [_table(rows), "", f"GPU-hours ({assumptions.describe()}).",
-           f"train: {result['total']['measured_runs']} of {result['total']['runs']} runs from measured step times."]
+           f"train: {result['total']['measured_runs']} of {result['total']['runs']} runs from measured step times; "
+           f"eval: {result['total']['eval_checkpoints_measured']} of {result['total']['eval_checkpoints_to_go']} "
+           "checkpoints to go from Snakemake's timings of finished generate jobs (logs/benchmarks/generate/)."]
     if result["total"]["benchmarks_not_built"]:
         out.append(f"eval GPU-h '?': benchmarks not built yet ({', '.join(result['total']['benchmarks_not_built'])}); "
                    "their sizes are read from results/benchmarks/ (`snakemake data`).")

@@ -3,7 +3,8 @@
 Snakemake creates the parent directories of a job's declared outputs before the job runs, so an
 existing directory (or an empty file) proves nothing: a finished run has a ``train_done.json`` that
 parses; a checkpoint has its ``DONE`` marker next to an HF ``config.json`` and weights; a metrics cell
-has a ``metrics.json`` that parses to a mapping.
+has a ``metrics.json`` that parses to a mapping; a job's timing is a Snakemake ``benchmark:`` file whose
+``s`` column parses.
 """
 
 from __future__ import annotations
@@ -40,3 +41,20 @@ def benchmark_size(workdir: Path, benchmark: str) -> int | None:
         return None
     with open(path, encoding="utf-8") as fh:
         return sum(1 for line in fh if line.strip())
+
+
+def benchmark_seconds(workdir: Path, path: str) -> float | None:
+    """Wall seconds of a finished job from its Snakemake ``benchmark:`` file (tab-separated, column ``s``;
+    the mean over repeated rows), None when the file is absent or unreadable."""
+    try:
+        lines = [line for line in (Path(workdir) / path).read_text(encoding="utf-8").splitlines() if line.strip()]
+    except OSError:
+        return None
+    head = lines[0].split("\t") if lines else []
+    if "s" not in head or len(lines) < 2:
+        return None
+    try:
+        values = [float(line.split("\t")[head.index("s")]) for line in lines[1:]]
+    except (IndexError, ValueError):
+        return None
+    return sum(values) / len(values)

@@ -7,12 +7,13 @@ A run shared by two experiments (e.g. a GRPO baseline) is listed under both; the
 
 from __future__ import annotations
 
+import statistics
 from pathlib import Path
 
 from rlvr_repro.advantages import needs_reference
 from rlvr_repro.evaluate.protocols import resolve as resolve_protocol
 from rlvr_repro.models import params_billions
-from rlvr_repro.plan import BASE_PREFIX, Plan
+from rlvr_repro.plan import BASE_PREFIX, GENERATE_TIMING, Plan
 
 from . import disk
 from .estimate import Assumptions, eval_cell_gpu_hours, logged_step_times, train_cost
@@ -56,25 +57,43 @@ def eval_cells(plan: Plan, experiment: str | None = None) -> list[tuple]:
 
 
 def eval_summary(plan: Plan, workdir: Path, cells: list[tuple], a: Assumptions) -> dict:
-    on_gpu = (plan.config.get("eval") or {}).get("backend", "vllm") == "vllm"
-    limit = (plan.config.get("eval") or {}).get("limit")
-    present, to_go, unknown = 0, 0.0, set()
+    """Evaluation cells on disk and GPU-hours to go. A checkpoint to go is priced at the median
+    Snakemake timing of the generate jobs already run for the same protocol and model (their
+    ``benchmark:`` files, GENERATE_TIMING) times the allocation's GPUs; without timings, from tokens
+    (:func:`eval_cell_gpu_hours`, per missing cell). Grading and metrics run on CPUs and are not counted."""
+    ev = plan.config.get("eval") or {}
+    on_gpu, limit = ev.get("backend", "vllm") == "vllm", ev.get("limit")
+    gpus = int(((plan.config.get("resources") or {}).get("generate") or {}).get("gpu") or 1)
+    missing: dict[tuple, list[str]] = {}
+    timed: dict[tuple, list[float]] = {}
+    present = 0
     for protocol, subject, step, bench in cells:
         if disk.metrics_present(workdir, plan.eval_dir(protocol, subject, step, bench)):
             present += 1
-            continue
-        if not on_gpu:
-            continue
-        size = disk.benchmark_size(workdir, bench)
-        if size is None:
-            unknown.add(bench)
-            continue
+        else:
+            missing.setdefault((protocol, subject, step), []).append(bench)
+    for protocol, subject, step in dict.fromkeys(c[:3] for c in cells):
+        seconds = disk.benchmark_seconds(workdir, GENERATE_TIMING.format(protocol=protocol, subject=subject, step=step))
+        if seconds is not None:
+            timed.setdefault((protocol, plan.subject_model(subject)), []).append(seconds)
+    to_go, unknown, measured = 0.0, set(), 0
+    for (protocol, subject, step), benches in missing.items() if on_gpu else ():
         model = plan.subject_model(subject)
+        if (protocol, model) in timed:
+            to_go += statistics.median(timed[(protocol, model)]) * gpus / 3600
+            measured += 1
+            continue
         params_b = params_billions(model, plan.config["models"][model])
-        spec = resolve_protocol(plan.protocol(protocol), bench, plan.family(model))
-        to_go += eval_cell_gpu_hours(min(size, limit) if limit else size, int(spec["n"]), int(spec["max_tokens"]),
-                                     params_b, a)
-    return {"cells": len(cells), "cells_on_disk": present, "eval_gpu_hours_to_go": to_go if on_gpu else 0.0,
+        for bench in benches:
+            size = disk.benchmark_size(workdir, bench)
+            if size is None:
+                unknown.add(bench)
+                continue
+            spec = resolve_protocol(plan.protocol(protocol), bench, plan.family(model))
+            to_go += eval_cell_gpu_hours(min(size, limit) if limit else size, int(spec["n"]), int(spec["max_tokens"]),
+                                         params_b, a)
+    return {"cells": len(cells), "cells_on_disk": present, "eval_gpu_hours_to_go": to_go,
+            "eval_checkpoints_to_go": len(missing), "eval_checkpoints_measured": measured,
             "benchmarks_not_built": sorted(unknown)}
 
 
