@@ -183,6 +183,20 @@ def test_hard_kill_replaces_a_hung_worker():
         assert elapsed < 15.0
 
 
+@pytest.mark.timeout(60)
+def test_a_hung_worker_is_killed_even_with_long_responses_queued_behind_it():
+    """Requests a worker has not read wait in its stdin pipe (64 KiB). Queued long responses (~44 KB each,
+    a long chain of thought) used to fill it: the parent blocked writing to the hung worker and never
+    reached its deadline. The pool now keeps the unread bytes under PIPE_BUDGET."""
+    long = "we note that the sum of both sides gives so then hence " * 800 + r" so \boxed{1}"
+    with GraderPool(workers=1) as pool:
+        t0 = time.monotonic()
+        out = pool.run([(HANG, r"\boxed{5}", "mv_box")] + [(long, r"\boxed{1}", "mv")] * 4, timeout=1.5,
+                       soft_timeout=None)
+        assert [o.status for o in out] == ["timeout", "ok", "ok", "ok", "ok"] and all(o.correct for o in out[1:])
+        assert pool.restarts == 1 and time.monotonic() - t0 < 30.0
+
+
 def test_grade_single_call_is_bounded():
     t0 = time.monotonic()
     assert grade(HANG, "5", "math500", timeout=2.0) is False

@@ -6,7 +6,9 @@ that worker (by pid), records the item as a timeout, hands the worker's other qu
 rest, and starts a replacement; the other workers keep going. A worker holds up to
 :data:`PIPELINE_DEPTH` items so it never idles waiting for the parent to be scheduled (on a loaded
 machine each round trip cost ~20 ms, as much as a comparison); an item's deadline runs from the
-moment the worker starts it (the previous item's answer). This is the same fix the
+moment the worker starts it (the previous item's answer). Queued requests never exceed what the
+worker's stdin pipe holds (:data:`PIPE_BUDGET`), so writing to a hung worker cannot block the parent
+past that worker's deadline. This is the same fix the
 ecosystem converged on (Qwen2.5-Math's pebble pool, verl PR #5839, UniRL PR #462), built on a
 plain subprocess protocol (see :mod:`rlvr_repro.evaluate.worker` for why not multiprocessing).
 
@@ -36,6 +38,8 @@ PIPELINE_DEPTH = 4
 # flight: each worker parses a gold once (judge._parse's cache), instead of every worker parsing every
 # gold (a MATH-500 gold costs ~4 ms to parse; its tasks are adjacent once grade_many orders them).
 MAX_RUN = 32
+# Bytes of requests a worker has not read yet, at most (Linux pipes hold 64 KiB): see _Worker.fits.
+PIPE_BUDGET = 48 * 1024
 
 
 @dataclass
@@ -62,23 +66,31 @@ class _Worker:
         self.ready = False
         self.started = time.monotonic()
         self.inflight: collections.deque[int] = collections.deque()  # sent, unanswered; [0] is running
+        self.sizes: collections.deque[int] = collections.deque()     # their request lines' bytes
         self.head_since = float("inf")                                # when inflight[0] started
 
-    def send(self, task_id: int, pred: str, gold: str, mode: str, soft: int | None) -> bool:
-        line = json.dumps({"i": task_id, "pred": pred, "gold": gold, "mode": mode, "soft": soft})
+    def fits(self, line: bytes) -> bool:
+        """Whether ``line`` can be written without blocking: the worker has read its running item, so
+        the pipe holds the rest of what is in flight. A write into a full pipe would block the parent
+        until the worker reads, and a hung worker never reads: the parent could then never kill it."""
+        return not self.inflight or sum(self.sizes) - self.sizes[0] + len(line) <= PIPE_BUDGET
+
+    def send(self, task_id: int, line: bytes) -> bool:
         try:
-            self.proc.stdin.write(line.encode() + b"\n")
+            self.proc.stdin.write(line)
             self.proc.stdin.flush()
         except (BrokenPipeError, OSError):
             return False
         if not self.inflight:
             self.head_since = time.monotonic()
         self.inflight.append(task_id)
+        self.sizes.append(len(line))
         return True
 
     def answered(self) -> int:
         """The running item was answered: the next one starts now. Returns the answered id."""
         task_id = self.inflight.popleft()
+        self.sizes.popleft()
         self.head_since = time.monotonic() if self.inflight else float("inf")
         return task_id
 
@@ -168,6 +180,11 @@ class GraderPool:
         for w in self._workers:
             selector.register(w.fd, selectors.EVENT_READ, w)
 
+        def request(task_id: int) -> bytes:
+            pred, gold, mode = tasks[task_id]
+            return json.dumps({"i": task_id, "pred": pred, "gold": gold, "mode": mode,
+                               "soft": soft_timeout}).encode() + b"\n"
+
         def finish(task_id: int, result: PoolResult) -> None:
             results[task_id] = result
             bar.update(1)
@@ -185,8 +202,11 @@ class GraderPool:
                 for w in list(self._workers):
                     while w.ready and pending and (len(w.inflight) < PIPELINE_DEPTH or (
                             len(w.inflight) < MAX_RUN and tasks[pending[0]][1] == tasks[w.inflight[-1]][1])):
+                        line = request(pending[0])
+                        if not w.fits(line):
+                            break
                         i = pending.popleft()
-                        if not w.send(i, *tasks[i], soft_timeout):
+                        if not w.send(i, line):
                             pending.appendleft(i)
                             replace(w)
                             break
