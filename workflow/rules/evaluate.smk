@@ -10,9 +10,12 @@
 # Slurm allocation (common.smk eval_group). Grading and metrics are one job per checkpoint, not two per
 # cell: a paper config has ~4,200 cells, and Snakemake plans in time linear in its jobs (the dry run
 # took 51 s with per-cell jobs, benchmarks/bench_dryrun.py). Rebuilding one metrics.json therefore
-# regrades its checkpoint's cells from their generations (seconds of CPU); generation is never redone.
+# regrades its checkpoint's cells from their generations (seconds of CPU) and reruns the checkpoint's
+# diagnostics, which read its grades; generation is never redone. Forcing every score job (a metrics
+# fix) thus also reruns the diagnostics (GPU) of the checkpoints that have them.
 # Snakemake times the generate, score and diagnostics jobs (`benchmark:`, logs/benchmarks/<stage>/...tsv:
-# wall seconds, max RSS, CPU time), the measured cost of each cell beside the cost estimate's model.
+# wall seconds, max RSS, CPU time); the cost estimate prices evaluation still to go from the generate
+# timings (rlvr_repro.cost.summary.eval_summary).
 # Generation resumes after a kill: it appends to a `.partial` file next to its output (not a
 # declared output, so Snakemake keeps it when a job fails) and renames it when complete.
 
