@@ -3,10 +3,10 @@ from pathlib import Path
 
 import yaml
 
+from rlvr_repro.evaluate.scoring import metrics_files
 from rlvr_repro.report.diag_tables import write_diag_tables
 from rlvr_repro.report.figures import FigureInputs, write_figures
 from rlvr_repro.report.specs import parse_report_config
-from rlvr_repro.evaluate.scoring import metrics_files
 from rlvr_repro.snakeio import logged
 
 with logged(snakemake.log[0]):

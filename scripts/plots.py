@@ -1,9 +1,9 @@
 """Snakemake entry point: training curves, pass@k curves, accuracy vs step (rlvr_repro.report)."""
 from pathlib import Path
 
+from rlvr_repro.evaluate.scoring import metrics_files
 from rlvr_repro.io import write_json
 from rlvr_repro.report.build import write_plots
-from rlvr_repro.evaluate.scoring import metrics_files
 from rlvr_repro.snakeio import logged
 
 with logged(snakemake.log[0]):

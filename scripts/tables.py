@@ -4,9 +4,9 @@ from pathlib import Path
 
 import yaml
 
+from rlvr_repro.evaluate.scoring import metrics_files
 from rlvr_repro.report.build import write_metrics_csv, write_paper_tables
 from rlvr_repro.report.specs import parse_report_config
-from rlvr_repro.evaluate.scoring import metrics_files
 from rlvr_repro.snakeio import logged
 
 with logged(snakemake.log[0]):

@@ -394,8 +394,8 @@ class Plan:
 
     @staticmethod
     def score_marker(protocol: str, subject: str, step: int) -> str:
-        """The sentinel a checkpoint's score job writes after all its grades and metrics
-        (rlvr_repro.evaluate.scoring.SCORE_FILE), listing them."""
+        """The sentinel a checkpoint's score job writes after all its grades and metrics, listing them
+        (rlvr_repro.evaluate.scoring.run_scoring / read_score)."""
         return f"{RESULTS}/eval/{protocol}/{subject}/step_{step}/score.json"
 
     def score_targets(self, protocol: str | None = None) -> list[str]:

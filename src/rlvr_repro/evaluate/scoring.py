@@ -40,11 +40,9 @@ def run_metrics(grades: str | Path, benchmark_file: str | Path, out: str | Path,
     return metrics
 
 
-SCORE_FILE = "score.json"  # a checkpoint's sentinel, written after all its grades and metrics
-
-
 def read_score(path: str | Path) -> list[dict]:
-    """The cells a SCORE_FILE lists (``benchmark``, ``grades``, ``metrics`` paths and grading counts)."""
+    """The cells a checkpoint's score.json (:meth:`rlvr_repro.plan.Plan.score_marker`) lists:
+    ``benchmark``, ``grades``, ``metrics`` paths and grading counts."""
     try:
         cells = json.loads(Path(path).read_text(encoding="utf-8"))["cells"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -62,16 +60,17 @@ def run_scoring(cells: Sequence[dict], done: str | Path, *, protocol_name: str, 
                 base_score: str | Path | None = None, base_subject: str | None = None,
                 grader: str = DEFAULT_GRADER, workers: int = 2, timeout: float = DEFAULT_TIMEOUT_S,
                 progress: bool = True) -> dict:
-    """Grades and metrics of every benchmark of one checkpoint, in one process; ``done`` (SCORE_FILE)
+    """Grades and metrics of every benchmark of one checkpoint, in one process; ``done`` (its score.json)
     last, listing each cell's files and grading counts.
 
     One Snakemake job per checkpoint instead of two per cell: a paper config has ~4,200 cells, and
     Snakemake's planning time grows with the number of jobs (benchmarks/bench_dryrun.py), while the
     cells of a checkpoint share one grading worker pool (grading.shared_pool). Each cell:
     ``{benchmark, format, generations, benchmark_file, grades, metrics}``; ``format`` is the grading
-    mode (the loader's name). ``base_score``: the base model's SCORE_FILE of the same protocol, for a
+    mode (the loader's name). ``base_score``: the base model's score.json under the same protocol, for a
     trained checkpoint's paired lift over it (its grades of the same benchmarks). Every cell is graded
     before any metrics are written, so a grading error leaves no metrics behind."""
+    step = int(str(step).removeprefix("step_"))
     base_grades = {}
     if base_score is not None:
         base_grades = {c["benchmark"]: c["grades"] for c in read_score(base_score)}
@@ -84,8 +83,7 @@ def run_scoring(cells: Sequence[dict], done: str | Path, *, protocol_name: str, 
         run_metrics(cell["grades"], cell["benchmark_file"], cell["metrics"], protocol_name=protocol_name,
                     protocol=protocol, subject=subject, step=step, benchmark=cell["benchmark"], family=family,
                     model=model, base_grades=base_grades.get(cell["benchmark"]), base_subject=base_subject)
-    doc = {"protocol": protocol_name, "subject": subject, "step": int(str(step).removeprefix("step_")),
-           "grader": grader,
+    doc = {"protocol": protocol_name, "subject": subject, "step": step, "grader": grader,
            "cells": [{"benchmark": c["benchmark"], "grades": str(c["grades"]), "metrics": str(c["metrics"]),
                       **{k: v for k, v in n.items() if k != "grader"}} for c, n in zip(cells, counts)]}
     write_json(done, doc)
@@ -93,6 +91,6 @@ def run_scoring(cells: Sequence[dict], done: str | Path, *, protocol_name: str, 
 
 
 def metrics_files(score_files: Sequence[str | Path]) -> list[str]:
-    """The metrics.json of every cell that the given SCORE_FILEs list (what the report rules read: one
+    """The metrics.json of every cell that the given score.json files list (what the report rules read: one
     input per checkpoint instead of one per cell keeps Snakemake's planning short)."""
     return [cell["metrics"] for path in score_files for cell in read_score(path)]
