@@ -9,19 +9,20 @@ still reaches every job that reads it. The file also records what each job read:
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
-from rlvr_repro.io import sha256_file, write_json
+from rlvr_repro.io import write_json
 
 
 def write_benchmark_set(benchmarks: dict[str, str | Path], out: str | Path) -> dict:
     """``{"benchmarks": [{name, path, rows, sha256}]}`` in the given order, written atomically."""
     entries = []
     for name, path in benchmarks.items():
-        with open(path, "rb") as fh:
-            rows = sum(1 for line in fh if line.strip())
-        entries.append({"name": name, "path": str(path), "rows": rows, "sha256": sha256_file(path)})
+        data = Path(path).read_bytes()  # one read for the row count and the hash
+        entries.append({"name": name, "path": str(path), "rows": sum(1 for line in data.splitlines() if line.strip()),
+                        "sha256": hashlib.sha256(data).hexdigest()})
     doc = {"benchmarks": entries}
     write_json(out, doc)
     return doc
