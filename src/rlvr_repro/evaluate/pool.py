@@ -180,10 +180,14 @@ class GraderPool:
         for w in self._workers:
             selector.register(w.fd, selectors.EVENT_READ, w)
 
+        encoded: dict[int, bytes] = {}  # request lines built but not sent yet (one did not fit its worker)
+
         def request(task_id: int) -> bytes:
-            pred, gold, mode = tasks[task_id]
-            return json.dumps({"i": task_id, "pred": pred, "gold": gold, "mode": mode,
-                               "soft": soft_timeout}).encode() + b"\n"
+            if task_id not in encoded:
+                pred, gold, mode = tasks[task_id]
+                encoded[task_id] = json.dumps({"i": task_id, "pred": pred, "gold": gold, "mode": mode,
+                                               "soft": soft_timeout}).encode() + b"\n"
+            return encoded[task_id]
 
         def finish(task_id: int, result: PoolResult) -> None:
             results[task_id] = result
@@ -206,6 +210,7 @@ class GraderPool:
                         if not w.fits(line):
                             break
                         i = pending.popleft()
+                        del encoded[i]
                         if not w.send(i, line):
                             pending.appendleft(i)
                             replace(w)
